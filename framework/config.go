@@ -1,0 +1,55 @@
+package framework
+
+import (
+	"errors"
+	"io/fs"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Server. Its zero value serves the current directory
+// with production defaults.
+type Config struct {
+	// Root is the application: pages, global.lasa, components/, lib/ and
+	// static files. Nil means the current directory, opened with os.OpenRoot
+	// so that symbolic links cannot leave it.
+	Root fs.FS
+
+	// Dir is the directory on disk that Root was opened from, used by
+	// Server.MapPath. Empty means Root has no directory on disk; MapPath then
+	// answers slash-separated paths relative to the root.
+	Dir string
+
+	// Dev reloads changed pages and shows detailed error pages.
+	Dev bool
+
+	// ScriptTimeout is the default Server.ScriptTimeout. Zero means 90s.
+	ScriptTimeout time.Duration
+
+	// MaxRequestBody bounds a request body (Request.Form, Request.Body).
+	// Zero means 10 MiB.
+	MaxRequestBody int64
+
+	// MaxResponseBuffer bounds the output a page holds in its buffer.
+	// Zero means 4 MiB.
+	MaxResponseBuffer int
+
+	// Logger receives request logs, script errors and Lua print output.
+	// Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Validate reports a configuration that cannot work.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.ScriptTimeout < 0 {
+		errs = append(errs, errors.New("framework: negative ScriptTimeout"))
+	}
+	if c.MaxRequestBody < 0 {
+		errs = append(errs, errors.New("framework: negative MaxRequestBody"))
+	}
+	if c.MaxResponseBuffer < 0 {
+		errs = append(errs, errors.New("framework: negative MaxResponseBuffer"))
+	}
+	return errors.Join(errs...)
+}

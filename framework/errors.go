@@ -1,0 +1,110 @@
+package framework
+
+import (
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"lasp/scripting"
+	"lasp/templates"
+)
+
+// fail turns an error from serving a request into its response. It is the
+// one place where errors become HTTP statuses and error pages.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, id string, rw *response, err error) {
+	var se *scripting.Error
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, errNotFound), errors.Is(err, fs.ErrNotExist):
+		status = http.StatusNotFound
+	case errors.Is(err, errTooLarge):
+		status = http.StatusRequestEntityTooLarge
+	case errors.Is(err, errShuttingDown):
+		status = http.StatusServiceUnavailable
+	case errors.As(err, &se) && se.Kind == scripting.Canceled:
+		s.log.Debug("request canceled", "request_id", id, "path", r.URL.Path)
+		return
+	}
+	if status == http.StatusInternalServerError {
+		s.logError(r, id, err, se)
+	}
+	if rw.committed {
+		return // the head is sent: the response stays incomplete
+	}
+	rw.reset()
+	if status == http.StatusInternalServerError && se != nil {
+		if s.cfg.Dev {
+			s.devError(w, id, se)
+			return
+		}
+		if s.customError(w, r, id, rw, se) {
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	templates.WriteError(w, status, id)
+}
+
+func (s *Server) logError(r *http.Request, id string, err error, se *scripting.Error) {
+	attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "err", err.Error()}
+	if se != nil {
+		attrs = append(attrs, "kind", se.Kind.String(), "file", se.File, "line", se.Line)
+		if len(se.Includes) > 0 {
+			attrs = append(attrs, "included_from", se.Includes)
+		}
+		if se.Traceback != "" {
+			attrs = append(attrs, "traceback", se.Traceback)
+		}
+	}
+	s.log.Error("page failed", attrs...)
+}
+
+// devError writes the detailed -dev error page.
+func (s *Server) devError(w http.ResponseWriter, id string, se *scripting.Error) {
+	d := templates.DevError{
+		Status:    http.StatusInternalServerError,
+		Title:     "Lua " + se.Kind.String(),
+		Message:   se.Msg,
+		File:      se.File,
+		Line:      se.Line,
+		Traceback: se.Traceback,
+		RequestID: id,
+	}
+	for _, inc := range se.Includes {
+		d.Message += "\n(included from " + inc + ")"
+	}
+	if se.File != "" && se.Line > 0 {
+		if src, err := fs.ReadFile(s.fsys, se.File); err == nil {
+			d.Source = templates.SourceAround(string(src), se.Line, 5)
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusInternalServerError)
+	templates.WriteDevError(w, d)
+}
+
+// customError runs the application's 500.lasp, if it has one; it reports
+// whether a response was written.
+func (s *Server) customError(w http.ResponseWriter, r *http.Request, id string, rw *response, se *scripting.Error) bool {
+	p, err := s.engine.Page("500.lasp")
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.log.Error("500.lasp does not compile", "request_id", id, "err", err.Error())
+		}
+		return false
+	}
+	err = s.runPage(rw, r, p, &scripting.Env{RequestID: id, LastError: se, Status: http.StatusInternalServerError})
+	if err == nil {
+		return true
+	}
+	s.log.Error("500.lasp failed", slog.String("request_id", id), slog.String("err", err.Error()))
+	if rw.committed {
+		return true
+	}
+	rw.reset()
+	return false
+}

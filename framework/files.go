@@ -1,0 +1,285 @@
+package framework
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"unicode"
+)
+
+// This file maps URL paths to files of the application and serves the
+// static ones (SPEC section 1).
+
+// errNotFound means: answer 404.
+var errNotFound = errors.New("not found")
+
+// target is what a URL path resolves to.
+type target struct {
+	// name is the slash-separated name in the app FS ("index.lasp",
+	// "dir/index.html"); empty when redirect is set.
+	name string
+	// page reports that name ends in .lasp (in any case): run it, don't
+	// serve it.
+	page bool
+	// redirect, when non-empty, is the path (escaped, ready for a Location
+	// header, without the query string) to redirect to: a directory asked
+	// for without its trailing slash.
+	redirect string
+}
+
+// indexNames are the default documents of a directory, best first.
+var indexNames = [...]string{"index.lasp", "index.html"}
+
+// lookup resolves a request's URL path (r.URL.Path, already percent-decoded)
+// in fsys. Every path that must not be served, and every path that does not
+// name a regular file or a directory with a default document, is
+// errNotFound; other file system errors are returned as they are.
+func lookup(fsys fs.FS, urlPath string) (target, error) {
+	name, slash, ok := cleanName(urlPath)
+	if !ok || hidden(name) {
+		return target{}, errNotFound
+	}
+	fi, err := fs.Stat(fsys, name)
+	if err != nil {
+		return target{}, fsError(err)
+	}
+	switch {
+	case fi.IsDir() && !slash:
+		return target{redirect: (&url.URL{Path: "/" + name + "/"}).EscapedPath()}, nil
+	case fi.IsDir():
+		return lookupIndex(fsys, name)
+	case slash || !fi.Mode().IsRegular():
+		return target{}, errNotFound
+	}
+	return fileTarget(name), nil
+}
+
+// lookupIndex finds the default document of directory dir.
+func lookupIndex(fsys fs.FS, dir string) (target, error) {
+	for _, index := range indexNames {
+		name := path.Join(dir, index)
+		fi, err := fs.Stat(fsys, name)
+		if err != nil {
+			if err := fsError(err); err != errNotFound {
+				return target{}, err
+			}
+			continue
+		}
+		if fi.Mode().IsRegular() {
+			return fileTarget(name), nil
+		}
+	}
+	return target{}, errNotFound
+}
+
+func fileTarget(name string) target {
+	return target{name: name, page: strings.EqualFold(path.Ext(name), ".lasp")}
+}
+
+// cleanName turns a URL path into a name for fs.FS, reporting whether it
+// ended in a slash. It refuses rather than cleans: a path with "..", ".",
+// an empty segment, a dot segment, a backslash, a NUL, a colon, or a segment
+// that Windows would silently alter is not ok. The root is ".".
+func cleanName(urlPath string) (name string, slash, ok bool) {
+	rest, found := strings.CutPrefix(urlPath, "/")
+	if !found || strings.ContainsAny(rest, "\\\x00:") {
+		return "", false, false
+	}
+	if rest == "" {
+		return ".", true, true
+	}
+	rest, slash = strings.CutSuffix(rest, "/")
+	for seg := range strings.SplitSeq(rest, "/") {
+		if !safeSegment(seg) {
+			return "", false, false
+		}
+	}
+	if !fs.ValidPath(rest) {
+		return "", false, false
+	}
+	return rest, slash, true
+}
+
+// safeSegment reports whether one path segment may be looked up. Besides
+// empty and dot segments it refuses what Windows file systems would resolve
+// to another name: trailing dots and spaces ("global.lasa."), and 8.3 short
+// names ("GLOBAL~1.LAS").
+func safeSegment(seg string) bool {
+	switch {
+	case seg == "", seg[0] == '.':
+		return false
+	case strings.HasSuffix(seg, "."), strings.HasSuffix(seg, " "):
+		return false
+	}
+	for i := 0; i+1 < len(seg); i++ {
+		if seg[i] == '~' && '0' <= seg[i+1] && seg[i+1] <= '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// hidden reports whether the slash-separated app-relative name must never
+// be served (SPEC section 1): global.lasa (at any depth), anything under
+// components/ or lib/, *.inc, and any segment starting with ".". Names are
+// compared under Unicode case folding, so that a case-insensitive file
+// system cannot leak /GLOBAL.LASA or /Lib/x.lua. The root "." is not hidden.
+func hidden(name string) bool {
+	if name == "." {
+		return false
+	}
+	segs := strings.Split(fold(name), "/")
+	if first := segs[0]; first == foldedComponents || first == foldedLib {
+		return true
+	}
+	for _, seg := range segs {
+		if seg == foldedGlobal || strings.HasPrefix(seg, ".") || strings.HasSuffix(seg, foldedInc) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	foldedGlobal     = fold("global.lasa")
+	foldedComponents = fold("components")
+	foldedLib        = fold("lib")
+	foldedInc        = fold(".inc")
+)
+
+// fold maps every rune to the smallest rune that is equal to it under
+// Unicode simple case folding, so that "ſ" (U+017F) and "S" fold alike, as
+// they do on case-insensitive file systems.
+func fold(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
+}
+
+// fsError maps an error from fsys to errNotFound when it means that the name
+// does not resolve to a file inside the root, and returns other errors (the
+// caller answers 500).
+func fsError(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrInvalid),
+		errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ELOOP),
+		errors.Is(err, syscall.ENAMETOOLONG), escapesRoot(err):
+		return errNotFound
+	}
+	return err
+}
+
+// escapesRoot reports whether err is os.Root refusing a name that leaves
+// the root (a symbolic link pointing outside, for one). The os package
+// reports that with an unexported error and no fs.Err* to match, so its
+// text is compared; TestLookupSymlinks fails if that text ever changes.
+func escapesRoot(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && pe.Err != nil && pe.Err.Error() == "path escapes from parent"
+}
+
+// serveStatic serves the static file name from fsys with http.ServeContent:
+// Last-Modified, a strong ETag, Range, and the conditional request headers.
+// Only GET and HEAD are allowed; any other method is answered 405 here. The
+// ETag is derived from size and modification time, or, when the modification
+// time is zero (embed.FS), from a SHA-256 of the content.
+func serveStatic(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string) error {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		return nil
+	}
+	if hidden(name) {
+		return errNotFound
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return fsError(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fsError(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return errNotFound
+	}
+	content, ok := f.(io.ReadSeeker)
+	if !ok {
+		b, err := io.ReadAll(f)
+		if err != nil {
+			return err
+		}
+		content = bytes.NewReader(b)
+	}
+	etag, err := staticETag(fsys, name, fi, content)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, name, fi.ModTime(), content)
+	return nil
+}
+
+// staticETag returns the strong ETag of a static file whose content is
+// positioned at its start, and leaves it there.
+func staticETag(fsys fs.FS, name string, fi fs.FileInfo, content io.ReadSeeker) (string, error) {
+	if mt := fi.ModTime(); !mt.IsZero() {
+		return `"` + strconv.FormatInt(fi.Size(), 36) + "-" + strconv.FormatInt(mt.UnixNano(), 36) + `"`, nil
+	}
+	key := hashKey{name: name, size: fi.Size()}
+	cacheable := reflect.ValueOf(fsys).Comparable()
+	if cacheable {
+		key.fsys = fsys
+		if etag, ok := hashETags.Load(key); ok {
+			return etag.(string), nil
+		}
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, content); err != nil {
+		return "", err
+	}
+	if _, err := content.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	etag := `"sha256-` + hex.EncodeToString(h.Sum(nil)[:16]) + `"`
+	if cacheable && hashETagCount.Add(1) <= maxHashETags {
+		hashETags.Store(key, etag)
+	}
+	return etag, nil
+}
+
+// hashKey identifies a file whose ETag is a content hash. The file system is
+// part of the key, so that two embedded applications never share an ETag;
+// one that is not comparable (fstest.MapFS) is never cached.
+type hashKey struct {
+	fsys fs.FS
+	name string
+	size int64
+}
+
+// maxHashETags bounds hashETags; past it ETags are computed every time.
+const maxHashETags = 4096
+
+var (
+	hashETags     sync.Map // hashKey -> string
+	hashETagCount atomic.Int64
+)

@@ -1,0 +1,198 @@
+package framework
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+
+	"lasp/scripting"
+)
+
+// request adapts *http.Request to scripting.Request. The body is read once,
+// on first use, and bounded.
+type request struct {
+	r       *http.Request
+	maxBody int64
+
+	query    url.Values
+	body     []byte
+	bodyErr  error
+	bodyRead bool
+	form     url.Values
+	formErr  error
+	formRead bool
+}
+
+var _ scripting.Request = (*request)(nil)
+
+func (q *request) Query() url.Values {
+	if q.query == nil {
+		q.query = q.r.URL.Query()
+	}
+	return q.query
+}
+
+func (q *request) RawQuery() string { return q.r.URL.RawQuery }
+
+func (q *request) Body() ([]byte, error) {
+	if !q.bodyRead {
+		q.bodyRead = true
+		if q.r.Body != nil {
+			q.body, q.bodyErr = io.ReadAll(http.MaxBytesReader(nil, q.r.Body, q.maxBody))
+		}
+	}
+	return q.body, q.bodyErr
+}
+
+func (q *request) Form() (url.Values, error) {
+	if q.formRead {
+		return q.form, q.formErr
+	}
+	q.formRead = true
+	q.form = url.Values{}
+	mt, params, _ := mime.ParseMediaType(q.r.Header.Get("Content-Type"))
+	if mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data" {
+		return q.form, nil
+	}
+	body, err := q.Body()
+	if err != nil {
+		q.formErr = err
+		return q.form, err
+	}
+	if mt == "application/x-www-form-urlencoded" {
+		q.form, q.formErr = url.ParseQuery(string(body))
+		return q.form, q.formErr
+	}
+	f, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(q.maxBody)
+	if err != nil {
+		q.formErr = err
+		return q.form, err
+	}
+	defer f.RemoveAll()
+	for k, v := range f.Value {
+		q.form[k] = v
+	}
+	return q.form, nil
+}
+
+func (q *request) Cookie(name string) (string, bool) {
+	c, err := q.r.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return c.Value, true
+}
+
+func (q *request) CookieNames() []string {
+	cs := q.r.Cookies()
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+	}
+	return names
+}
+
+// ServerVariable answers the CGI-style variables of ASP's ServerVariables.
+func (q *request) ServerVariable(name string) (string, bool) {
+	r := q.r
+	switch name {
+	case "REQUEST_METHOD":
+		return r.Method, true
+	case "URL", "PATH_INFO", "SCRIPT_NAME":
+		return r.URL.Path, true
+	case "QUERY_STRING":
+		return r.URL.RawQuery, true
+	case "REQUEST_URI":
+		return r.RequestURI, true
+	case "REMOTE_ADDR", "REMOTE_HOST":
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return r.RemoteAddr, true
+		}
+		return host, true
+	case "REMOTE_PORT":
+		_, port, _ := net.SplitHostPort(r.RemoteAddr)
+		return port, true
+	case "SERVER_NAME":
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			return r.Host, true
+		}
+		return host, true
+	case "SERVER_PORT":
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			if _, port, err := net.SplitHostPort(a.String()); err == nil {
+				return port, true
+			}
+		}
+		return "", true
+	case "LOCAL_ADDR":
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			host, _, _ := net.SplitHostPort(a.String())
+			return host, true
+		}
+		return "", true
+	case "SERVER_PROTOCOL":
+		return r.Proto, true
+	case "SERVER_SOFTWARE":
+		return "Lasp", true
+	case "HTTPS":
+		if r.TLS != nil {
+			return "on", true
+		}
+		return "off", true
+	case "CONTENT_TYPE":
+		return r.Header.Get("Content-Type"), true
+	case "CONTENT_LENGTH":
+		if r.ContentLength < 0 {
+			return "", true
+		}
+		return itoa(r.ContentLength), true
+	case "ALL_HTTP":
+		var b strings.Builder
+		for k, vs := range r.Header {
+			b.WriteString("HTTP_" + headerVar(k) + ":" + strings.Join(vs, ", ") + "\n")
+		}
+		return b.String(), true
+	}
+	if h, ok := strings.CutPrefix(name, "HTTP_"); ok {
+		key := textproto.CanonicalMIMEHeaderKey(strings.ReplaceAll(h, "_", "-"))
+		if key == "Host" {
+			return r.Host, true
+		}
+		if vs, ok := r.Header[key]; ok {
+			return strings.Join(vs, ", "), true
+		}
+	}
+	return "", false
+}
+
+func headerVar(key string) string {
+	return strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
+}
+
+func itoa(n int64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// tooLarge reports whether err comes from a body over its bound.
+func tooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe) || errors.Is(err, multipart.ErrMessageTooLarge)
+}

@@ -1,0 +1,167 @@
+package framework
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"lasp/scripting"
+)
+
+// Server is a Lasp application as an http.Handler.
+type Server struct {
+	cfg    Config
+	fsys   fs.FS
+	log    *slog.Logger
+	engine *scripting.Engine
+
+	idPrefix string
+	seq      atomic.Uint64
+
+	mu       sync.Mutex
+	closing  bool
+	inflight sync.WaitGroup
+}
+
+// New validates cfg and returns a Server ready to serve.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Root == nil {
+		root, err := os.OpenRoot(".")
+		if err != nil {
+			return nil, fmt.Errorf("framework: %w", err)
+		}
+		cfg.Root = root.FS()
+		if cfg.Dir == "" {
+			cfg.Dir, _ = os.Getwd()
+		}
+	}
+	if cfg.ScriptTimeout == 0 {
+		cfg.ScriptTimeout = 90 * time.Second
+	}
+	if cfg.MaxRequestBody == 0 {
+		cfg.MaxRequestBody = 10 << 20
+	}
+	if cfg.MaxResponseBuffer == 0 {
+		cfg.MaxResponseBuffer = 4 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	var id [4]byte
+	rand.Read(id[:])
+	s := &Server{
+		cfg:      cfg,
+		fsys:     cfg.Root,
+		log:      cfg.Logger,
+		idPrefix: hex.EncodeToString(id[:]),
+		engine: scripting.New(scripting.Config{
+			FS:            cfg.Root,
+			Dir:           cfg.Dir,
+			Dev:           cfg.Dev,
+			ScriptTimeout: cfg.ScriptTimeout,
+			MaxOutput:     cfg.MaxResponseBuffer,
+			Logger:        cfg.Logger,
+		}),
+	}
+	return s, nil
+}
+
+// ServeHTTP serves one request: a static file, a page, or an error page.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.enter() {
+		w.Header().Set("Retry-After", "5")
+		s.fail(w, r, "", &response{w: w}, errShuttingDown)
+		return
+	}
+	defer s.inflight.Done()
+	id := s.requestID()
+	rw := &response{w: w}
+	if err := s.serve(rw, r, id); err != nil {
+		s.fail(w, r, id, rw, err)
+	}
+}
+
+// enter counts a request in, unless the server is closing.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.inflight.Add(1)
+	return true
+}
+
+func (s *Server) requestID() string {
+	return fmt.Sprintf("%s-%06d", s.idPrefix, s.seq.Add(1))
+}
+
+func (s *Server) serve(rw *response, r *http.Request, id string) error {
+	t, err := lookup(s.fsys, r.URL.Path)
+	if err != nil {
+		return err
+	}
+	if t.redirect != "" {
+		to := t.redirect
+		if r.URL.RawQuery != "" {
+			to += "?" + r.URL.RawQuery
+		}
+		http.Redirect(rw.w, r, to, http.StatusMovedPermanently)
+		return nil
+	}
+	if !t.page {
+		return serveStatic(rw.w, r, s.fsys, t.name)
+	}
+	p, err := s.engine.Page(t.name)
+	if err != nil {
+		return err
+	}
+	return s.runPage(rw, r, p, &scripting.Env{RequestID: id})
+}
+
+// runPage runs p for r, completing env with the request's parts.
+func (s *Server) runPage(rw *response, r *http.Request, p *scripting.Page, env *scripting.Env) error {
+	req := &request{r: r, maxBody: s.cfg.MaxRequestBody}
+	env.Request = req
+	env.Response = rw
+	env.Log = s.log
+	err := s.engine.Run(r.Context(), rw, p, env)
+	if err != nil && (tooLarge(req.bodyErr) || tooLarge(req.formErr)) {
+		return errTooLarge
+	}
+	return err
+}
+
+// Close ends the application gracefully: new requests are refused with 503,
+// in-flight requests finish (or ctx ends), then the application ends.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("framework: close: %w", ctx.Err())
+	}
+	s.engine.Close()
+	return nil
+}
+
+var (
+	errShuttingDown = errors.New("the server is shutting down")
+	errTooLarge     = errors.New("the request body is too large")
+)

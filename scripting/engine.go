@@ -1,0 +1,214 @@
+package scripting
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sync/singleflight"
+)
+
+// Config configures an Engine.
+type Config struct {
+	// FS is the application root.
+	FS fs.FS
+	// Dir is the directory FS was opened from, for Server.MapPath; empty
+	// when FS is not a directory on disk.
+	Dir string
+	// Dev recompiles changed pages, includes and modules on the next request.
+	Dev bool
+	// ScriptTimeout is the default Server.ScriptTimeout. Zero means 90s.
+	ScriptTimeout time.Duration
+	// MaxOutput bounds the bytes a page holds in its response buffer. Zero
+	// means 4 MiB.
+	MaxOutput int
+	// MaxIdleStates bounds the Lua states kept for reuse. Zero means
+	// 4 × GOMAXPROCS, at least 8. States are made on demand beyond it.
+	MaxIdleStates int
+	// Logger receives engine events. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Engine compiles and runs the pages of one application. It is safe for
+// concurrent use.
+type Engine struct {
+	cfg Config
+
+	mu      sync.Mutex
+	pages   map[string]*Page
+	modules map[string]*lua.FunctionProto
+	modSt   map[string][]stamp
+	flight  singleflight.Group
+
+	poolMu  sync.Mutex
+	idle    []*state
+	gen     atomic.Uint64
+	created atomic.Int64
+	inUse   atomic.Int64
+}
+
+// New returns an Engine for cfg.
+func New(cfg Config) *Engine {
+	if cfg.ScriptTimeout == 0 {
+		cfg.ScriptTimeout = 90 * time.Second
+	}
+	if cfg.MaxOutput == 0 {
+		cfg.MaxOutput = 4 << 20
+	}
+	if cfg.MaxIdleStates == 0 {
+		cfg.MaxIdleStates = max(8, 4*runtime.GOMAXPROCS(0))
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Engine{
+		cfg:     cfg,
+		pages:   map[string]*Page{},
+		modules: map[string]*lua.FunctionProto{},
+		modSt:   map[string][]stamp{},
+	}
+}
+
+// Page returns the compiled page name (slash-separated, relative to the
+// root), compiling it on first use, and again after a change in -dev mode.
+// Concurrent requests for a page being compiled share one compile. A missing
+// page is an error that wraps fs.ErrNotExist; a page that does not compile is
+// an *Error of kind Compile.
+func (e *Engine) Page(name string) (*Page, error) {
+	e.mu.Lock()
+	p := e.pages[name]
+	e.mu.Unlock()
+	if p != nil && (!e.cfg.Dev || fresh(e.cfg.FS, p.files)) {
+		return p, nil
+	}
+	v, err, _ := e.flight.Do("page:"+name, func() (any, error) {
+		p, err := compilePage(e.cfg.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		e.mu.Lock()
+		e.pages[name] = p
+		e.mu.Unlock()
+		return p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Page), nil
+}
+
+// module returns the compiled proto of a lib/ module file.
+func (e *Engine) module(name string) (*lua.FunctionProto, error) {
+	e.mu.Lock()
+	proto, files := e.modules[name], e.modSt[name]
+	e.mu.Unlock()
+	if proto != nil && (!e.cfg.Dev || fresh(e.cfg.FS, files)) {
+		return proto, nil
+	}
+	v, err, _ := e.flight.Do("module:"+name, func() (any, error) {
+		st, err := statStamp(e.cfg.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		src, err := fs.ReadFile(e.cfg.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		proto, err := compileLua(name, string(src), nil)
+		if err != nil {
+			return nil, err
+		}
+		e.mu.Lock()
+		e.modules[name], e.modSt[name] = proto, []stamp{st}
+		e.mu.Unlock()
+		return proto, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*lua.FunctionProto), nil
+}
+
+// Stats describes the engine's Lua states.
+type Stats struct {
+	Created int64 // states made since the engine started
+	InUse   int64 // states running a page now
+	Idle    int   // states waiting for reuse
+}
+
+// Stats reports the state pool's counters.
+func (e *Engine) Stats() Stats {
+	e.poolMu.Lock()
+	idle := len(e.idle)
+	e.poolMu.Unlock()
+	return Stats{Created: e.created.Load(), InUse: e.inUse.Load(), Idle: idle}
+}
+
+// get takes an idle state or makes one: a request never waits for a state.
+func (e *Engine) get() *state {
+	e.inUse.Add(1)
+	e.poolMu.Lock()
+	if n := len(e.idle); n > 0 {
+		s := e.idle[n-1]
+		e.idle = e.idle[:n-1]
+		e.poolMu.Unlock()
+		return s
+	}
+	e.poolMu.Unlock()
+	e.created.Add(1)
+	s := newState(e)
+	s.gen = e.gen.Load()
+	return s
+}
+
+// put returns a state after a run. A state that may be damaged is closed.
+func (e *Engine) put(s *state, reusable bool) {
+	e.inUse.Add(-1)
+	s.run = nil
+	if reusable {
+		e.poolMu.Lock()
+		if len(e.idle) < e.cfg.MaxIdleStates && s.gen == e.gen.Load() {
+			e.idle = append(e.idle, s)
+			s = nil
+		}
+		e.poolMu.Unlock()
+	}
+	if s != nil {
+		s.close()
+	}
+}
+
+// Close releases the idle states.
+func (e *Engine) Close() {
+	e.poolMu.Lock()
+	idle := e.idle
+	e.idle = nil
+	e.gen.Add(1)
+	e.poolMu.Unlock()
+	for _, s := range idle {
+		s.close()
+	}
+}
+
+// Run runs page p for one request, writing the body to w and the head to
+// env.Response. A page that ends with Response.End, Redirect or
+// Server.Transfer is not an error. Failures are *Error; a failure after
+// output was flushed leaves the response incomplete.
+func (e *Engine) Run(ctx context.Context, w io.Writer, p *Page, env *Env) error {
+	s := e.get()
+	r := newRun(ctx, e, s, w, p, env)
+	s.run = r
+	err := r.exec()
+	r.release()
+	e.put(s, err == nil)
+	return err
+}
+
+var errNotPage = errors.New("not a page")

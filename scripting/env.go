@@ -1,0 +1,62 @@
+package scripting
+
+import (
+	"log/slog"
+	"net/textproto"
+	"net/url"
+	"time"
+)
+
+// Request is what a page reads of its request.
+type Request interface {
+	// Query is the parsed query string; RawQuery the query as sent.
+	Query() url.Values
+	RawQuery() string
+	// Form parses the body (urlencoded or multipart) on first use.
+	Form() (url.Values, error)
+	// Body is the raw body, read on first use and bounded in size.
+	Body() ([]byte, error)
+	// Cookie is the value of the named request cookie.
+	Cookie(name string) (string, bool)
+	// Cookies lists the names of the request cookies.
+	CookieNames() []string
+	// ServerVariable is a CGI-style variable (REQUEST_METHOD, HTTP_HOST ...).
+	ServerVariable(name string) (string, bool)
+}
+
+// Response is the head of a page's response. The body goes to the writer
+// given to Engine.Run.
+type Response interface {
+	Header() textproto.MIMEHeader
+	SetCookie(c *Cookie)
+	// WriteHeader commits the status and headers; it is called once, before the
+	// first byte of the body.
+	WriteHeader(status int)
+	// Flush sends what was written so far to the client.
+	Flush() error
+}
+
+// Cookie is a cookie set by Response.Cookies.
+type Cookie struct {
+	Name, Value  string
+	Path, Domain string
+	Expires      time.Time // zero: a session cookie
+	HttpOnly     bool
+	Secure       bool
+	SameSite     string // "", "Lax", "Strict" or "None"
+}
+
+// Env is what one request gives the pages it runs.
+type Env struct {
+	Request  Request
+	Response Response
+	// Log receives print output and Response.AppendToLog, with RequestID.
+	Log       *slog.Logger
+	RequestID string
+	// Status is the status the page starts with; zero means 200.
+	Status int
+	// LastError is what Server.GetLastError returns (in an error page).
+	LastError *Error
+	// ScriptTimeout overrides the engine's default for this request when > 0.
+	ScriptTimeout time.Duration
+}

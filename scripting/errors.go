@@ -1,0 +1,69 @@
+package scripting
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrorKind says what went wrong in a script.
+type ErrorKind int
+
+const (
+	// Runtime is an error raised while a page runs.
+	Runtime ErrorKind = iota
+	// Compile is a page, include or module that does not parse or compile.
+	Compile
+	// Timeout is a page that ran past its Server.ScriptTimeout.
+	Timeout
+	// Canceled is a page stopped because its request went away.
+	Canceled
+)
+
+func (k ErrorKind) String() string {
+	switch k {
+	case Compile:
+		return "compile error"
+	case Timeout:
+		return "script timeout"
+	case Canceled:
+		return "canceled"
+	}
+	return "runtime error"
+}
+
+// Error is a failure of a script: a page, an include or a lib module. File
+// and Line always point into the original source, never into generated Lua.
+type Error struct {
+	Kind ErrorKind
+	File string // app-relative name of the file the error is in; may be empty
+	Line int    // 1-based; 0 when unknown
+	Msg  string // without the file:line prefix
+	// Includes is the include chain for errors inside included files, outermost
+	// first, each as "file:line" of the include directive.
+	Includes  []string
+	Traceback string // Lua traceback; may be empty
+	Err       error  // the underlying cause, if any
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+var (
+	// errScriptTimeout is the cancel cause of a run that passed its ScriptTimeout.
+	errScriptTimeout = errors.New("script timed out")
+	// errLimit marks errors from the engine's resource bounds.
+	errLimit = errors.New("resource limit")
+)

@@ -1,0 +1,540 @@
+package scripting
+
+import (
+	"html"
+	"math"
+	"net/url"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// installIntrinsics puts the page write functions and Request, Response and
+// Server into the state's base globals. They act on the state's current run.
+func (s *state) installIntrinsics() {
+	L := s.L
+	b := s.base
+	b.RawSetString("__lasp_t", L.NewFunction(func(L *lua.LState) int {
+		s.run.out.writeString(s.run.page.texts[L.CheckInt(1)])
+		return 0
+	}))
+	b.RawSetString("__lasp_e", L.NewFunction(func(L *lua.LState) int {
+		if str, ok := valueString(L, L.Get(1)); ok {
+			s.run.out.writeEscaped(str)
+		}
+		return 0
+	}))
+	b.RawSetString("__lasp_te", L.NewFunction(func(L *lua.LState) int {
+		r := s.run
+		r.out.writeString(r.page.texts[L.CheckInt(1)])
+		if str, ok := valueString(L, L.Get(2)); ok {
+			r.out.writeEscaped(str)
+		}
+		return 0
+	}))
+	b.RawSetString("__lasp_r", L.NewFunction(func(L *lua.LState) int {
+		if str, ok := valueString(L, L.Get(1)); ok {
+			s.run.out.writeString(str)
+		}
+		return 0
+	}))
+	b.RawSetString("__lasp_i", L.NewFunction(func(L *lua.LState) int {
+		r := s.run
+		fn := L.NewFunctionFromProto(r.page.includes[L.CheckInt(1)])
+		fn.Env = r.globals
+		L.Push(fn)
+		L.Call(0, 0)
+		return 0
+	}))
+	b.RawSetString("Request", s.request().proxy)
+	b.RawSetString("Response", s.response().proxy)
+	b.RawSetString("Server", s.server().proxy)
+}
+
+// valueString is what writing v outputs: nothing for nil, else tostring(v).
+func valueString(L *lua.LState, v lua.LValue) (string, bool) {
+	switch v := v.(type) {
+	case *lua.LNilType:
+		return "", false
+	case lua.LString:
+		return string(v), true
+	case lua.LNumber:
+		return numberString(v), true
+	}
+	return L.ToStringMeta(v).String(), true
+}
+
+// numberString is tostring(n) without fmt for integers, the common case.
+func numberString(n lua.LNumber) string {
+	if f := float64(n); f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return n.String()
+}
+
+// collection is a read-only, case-insensitive view of request values, as
+// Request.QueryString, Form, Cookies and ServerVariables.
+func (s *state) collection(name string, values func(L *lua.LState) url.Values, raw func() string) *object {
+	lookup := func(L *lua.LState, key string) []string {
+		vals := values(L)
+		if v, ok := vals[key]; ok {
+			return v
+		}
+		for k, v := range vals {
+			if strings.EqualFold(k, key) {
+				return v
+			}
+		}
+		return nil
+	}
+	first := func(L *lua.LState, key string) lua.LValue {
+		if v := lookup(L, key); len(v) > 0 {
+			return lua.LString(v[0])
+		}
+		return lua.LNil
+	}
+	o := s.newObject(name, func(L *lua.LState, key string) (lua.LValue, bool) {
+		if key == "Count" {
+			return lua.LNumber(len(values(L))), true
+		}
+		return first(L, key), true
+	}, nil)
+	o.method(s.L, "Item", func(L *lua.LState) int {
+		L.Push(first(L, L.CheckString(1)))
+		return 1
+	})
+	o.method(s.L, "Values", func(L *lua.LState) int {
+		L.Push(stringArray(L, lookup(L, L.CheckString(1))))
+		return 1
+	})
+	o.method(s.L, "Keys", func(L *lua.LState) int {
+		vals := values(L)
+		keys := make([]string, 0, len(vals))
+		for k := range vals {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		L.Push(stringArray(L, keys))
+		return 1
+	})
+	o.meta(s.L, "__call", func(L *lua.LState) int {
+		L.Push(first(L, L.CheckString(2)))
+		return 1
+	})
+	o.meta(s.L, "__tostring", func(L *lua.LState) int {
+		L.Push(lua.LString(raw()))
+		return 1
+	})
+	return o
+}
+
+func stringArray(L *lua.LState, vals []string) *lua.LTable {
+	t := L.CreateTable(len(vals), 0)
+	for _, v := range vals {
+		t.Append(lua.LString(v))
+	}
+	return t
+}
+
+// request builds the Request object.
+func (s *state) request() *object {
+	req := func() Request { return s.run.env.Request }
+	query := s.collection("Request.QueryString", func(*lua.LState) url.Values { return req().Query() },
+		func() string { return req().RawQuery() })
+	form := s.collection("Request.Form", func(L *lua.LState) url.Values {
+		f, err := req().Form()
+		if err != nil {
+			L.RaiseError("Request.Form: %v", err)
+		}
+		return f
+	}, func() string {
+		f, _ := req().Form()
+		return f.Encode()
+	})
+	cookies := s.collection("Request.Cookies", func(*lua.LState) url.Values {
+		names := req().CookieNames()
+		vals := make(url.Values, len(names))
+		for _, n := range names {
+			v, _ := req().Cookie(n)
+			vals[n] = []string{v}
+		}
+		return vals
+	}, func() string { return "" })
+	vars := s.newObject("Request.ServerVariables", func(L *lua.LState, key string) (lua.LValue, bool) {
+		if v, ok := req().ServerVariable(strings.ToUpper(key)); ok {
+			return lua.LString(v), true
+		}
+		return lua.LNil, true
+	}, nil)
+	vars.meta(s.L, "__call", func(L *lua.LState) int {
+		v, ok := req().ServerVariable(strings.ToUpper(L.CheckString(2)))
+		if !ok {
+			return 0
+		}
+		L.Push(lua.LString(v))
+		return 1
+	})
+	body := func(L *lua.LState) []byte {
+		b, err := req().Body()
+		if err != nil {
+			L.RaiseError("Request.Body: %v", err)
+		}
+		return b
+	}
+	// Request[k] looks in QueryString, Form, Cookies, then ServerVariables.
+	lookup := func(L *lua.LState, key string) lua.LValue {
+		for _, c := range []*object{query, form, cookies, vars} {
+			if v := L.GetField(c.proxy, key); v != lua.LNil {
+				return v
+			}
+		}
+		return lua.LNil
+	}
+	o := s.newObject("Request", func(L *lua.LState, key string) (lua.LValue, bool) {
+		switch key {
+		case "TotalBytes":
+			return lua.LNumber(len(body(L))), true
+		case "Body":
+			return lua.LString(body(L)), true
+		}
+		return lookup(L, key), true
+	}, nil)
+	o.field("QueryString", query.proxy)
+	o.field("Form", form.proxy)
+	o.field("Cookies", cookies.proxy)
+	o.field("ServerVariables", vars.proxy)
+	o.meta(s.L, "__call", func(L *lua.LState) int {
+		L.Push(lookup(L, L.CheckString(2)))
+		return 1
+	})
+	return o
+}
+
+// headSent raises an error when the response head was already sent.
+func (s *state) headSent(L *lua.LState, what string) {
+	if s.run.out.committed {
+		L.RaiseError("%s: the response headers were already sent (by Response.Flush or Response.Buffer = false)", what)
+	}
+}
+
+// response builds the Response object.
+func (s *state) response() *object {
+	L := s.L
+	o := s.newObject("Response", func(L *lua.LState, key string) (lua.LValue, bool) {
+		r := s.run
+		switch key {
+		case "Status":
+			return lua.LNumber(r.status), true
+		case "ContentType":
+			return lua.LString(r.contentType), true
+		case "Charset":
+			return lua.LString(r.charset), true
+		case "Buffer":
+			return lua.LBool(r.out.buffered), true
+		case "CacheControl":
+			return lua.LString(r.cacheControl), true
+		case "IsClientConnected":
+			return lua.LBool(r.ctx.Err() == nil), true
+		}
+		return lua.LNil, false
+	}, func(L *lua.LState, key string, v lua.LValue) bool {
+		r := s.run
+		switch key {
+		case "Status":
+			s.headSent(L, "Response.Status")
+			r.status = parseStatus(L, v)
+		case "ContentType":
+			s.headSent(L, "Response.ContentType")
+			r.contentType = checkString(L, "Response.ContentType", v)
+		case "Charset":
+			s.headSent(L, "Response.Charset")
+			r.charset = checkString(L, "Response.Charset", v)
+		case "CacheControl":
+			s.headSent(L, "Response.CacheControl")
+			r.cacheControl = checkString(L, "Response.CacheControl", v)
+		case "Expires":
+			s.headSent(L, "Response.Expires")
+			n, ok := v.(lua.LNumber)
+			if !ok {
+				L.RaiseError("Response.Expires must be a number of minutes, not %s", v.Type())
+			}
+			at := time.Now().Add(time.Duration(float64(n) * float64(time.Minute)))
+			r.env.Response.Header().Set("Expires", at.UTC().Format(httpTime))
+		case "Buffer":
+			b, ok := v.(lua.LBool)
+			if !ok {
+				L.RaiseError("Response.Buffer must be true or false")
+			}
+			r.out.buffered = bool(b)
+			if !r.out.buffered {
+				r.out.flush()
+			}
+		default:
+			return false
+		}
+		return true
+	})
+	o.method(L, "Write", func(L *lua.LState) int {
+		if str, ok := valueString(L, L.Get(1)); ok {
+			s.run.out.writeString(str)
+		}
+		return 0
+	})
+	o.method(L, "BinaryWrite", func(L *lua.LState) int {
+		s.run.out.writeString(L.CheckString(1))
+		return 0
+	})
+	o.method(L, "AddHeader", func(L *lua.LState) int {
+		s.headSent(L, "Response.AddHeader")
+		name, value := L.CheckString(1), L.CheckString(2)
+		if !validHeader(name, value) {
+			L.RaiseError("Response.AddHeader: invalid header %q", name)
+		}
+		s.run.env.Response.Header().Add(name, value)
+		return 0
+	})
+	o.method(L, "Redirect", func(L *lua.LState) int {
+		s.headSent(L, "Response.Redirect")
+		to := L.CheckString(1)
+		if strings.ContainsAny(to, "\r\n") {
+			L.RaiseError("Response.Redirect: the URL contains a line break")
+		}
+		r := s.run
+		r.status = 302
+		r.env.Response.Header().Set("Location", to)
+		r.out.buf = r.out.buf[:0]
+		r.out.writeString(`<html><head><title>Object moved</title></head><body><h1>Object Moved</h1>This object may be found <a href="` +
+			html.EscapeString(to) + `">here</a>.</body></html>`)
+		r.stopPage()
+		return 0
+	})
+	o.method(L, "Flush", func(L *lua.LState) int {
+		s.run.out.flush()
+		return 0
+	})
+	o.method(L, "Clear", func(L *lua.LState) int {
+		s.run.out.buf = s.run.out.buf[:0]
+		return 0
+	})
+	o.method(L, "End", func(L *lua.LState) int {
+		s.run.stopPage()
+		return 0
+	})
+	o.method(L, "AppendToLog", func(L *lua.LState) int {
+		if r := s.run; r.env.Log != nil {
+			r.env.Log.Info("AppendToLog", "request_id", r.env.RequestID, "page", r.page.Name, "msg", L.CheckString(1))
+		}
+		return 0
+	})
+	o.field("Cookies", s.responseCookies().proxy)
+	return o
+}
+
+const httpTime = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+func checkString(L *lua.LState, what string, v lua.LValue) string {
+	str, ok := v.(lua.LString)
+	if !ok {
+		L.RaiseError("%s must be a string, not %s", what, v.Type())
+	}
+	if strings.ContainsAny(string(str), "\r\n") {
+		L.RaiseError("%s contains a line break", what)
+	}
+	return string(str)
+}
+
+// parseStatus accepts 404 or "404 Not Found".
+func parseStatus(L *lua.LState, v lua.LValue) int {
+	var n int
+	switch v := v.(type) {
+	case lua.LNumber:
+		n = int(v)
+	case lua.LString:
+		f := strings.Fields(string(v))
+		if len(f) > 0 {
+			n, _ = strconv.Atoi(f[0])
+		}
+	}
+	if n < 100 || n > 999 {
+		L.RaiseError("Response.Status: invalid status %s", v.String())
+	}
+	return n
+}
+
+var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+func validHeader(name, value string) bool {
+	return headerName.MatchString(name) && !strings.ContainsAny(value, "\r\n\x00")
+}
+
+// responseCookies builds Response.Cookies: Response.Cookies[name] = value or
+// = {Value=, Path=, Domain=, Expires=, HttpOnly=, Secure=, SameSite=}.
+func (s *state) responseCookies() *object {
+	set := map[string]string{}
+	return s.newObject("Response.Cookies", func(L *lua.LState, key string) (lua.LValue, bool) {
+		if v, ok := set[key]; ok && s.run != nil {
+			return lua.LString(v), true
+		}
+		return lua.LNil, true
+	}, func(L *lua.LState, name string, v lua.LValue) bool {
+		s.headSent(L, "Response.Cookies")
+		c := &Cookie{Name: name, Path: "/"}
+		switch v := v.(type) {
+		case lua.LString, lua.LNumber:
+			c.Value = v.String()
+		case *lua.LTable:
+			c.Value = lua.LVAsString(v.RawGetString("Value"))
+			if p := v.RawGetString("Path"); p != lua.LNil {
+				c.Path = lua.LVAsString(p)
+			}
+			c.Domain = lua.LVAsString(v.RawGetString("Domain"))
+			c.HttpOnly = lua.LVAsBool(v.RawGetString("HttpOnly"))
+			c.Secure = lua.LVAsBool(v.RawGetString("Secure"))
+			c.SameSite = lua.LVAsString(v.RawGetString("SameSite"))
+			switch e := v.RawGetString("Expires").(type) {
+			case lua.LNumber:
+				c.Expires = time.Unix(int64(e), 0)
+			case lua.LString:
+				t, err := time.Parse(httpTime, string(e))
+				if err != nil {
+					L.RaiseError("Response.Cookies[%q].Expires: %v", name, err)
+				}
+				c.Expires = t
+			}
+			switch strings.ToLower(c.SameSite) {
+			case "", "lax", "strict", "none":
+			default:
+				L.RaiseError("Response.Cookies[%q].SameSite must be Lax, Strict or None", name)
+			}
+		default:
+			L.RaiseError("Response.Cookies[%q] must be a string or a table, not %s", name, v.Type())
+		}
+		set[name] = c.Value
+		s.run.env.Response.SetCookie(c)
+		return true
+	})
+}
+
+// server builds the Server object.
+func (s *state) server() *object {
+	L := s.L
+	o := s.newObject("Server", func(L *lua.LState, key string) (lua.LValue, bool) {
+		if key == "ScriptTimeout" {
+			return lua.LNumber(s.run.timeout.Seconds()), true
+		}
+		return lua.LNil, false
+	}, func(L *lua.LState, key string, v lua.LValue) bool {
+		if key != "ScriptTimeout" {
+			return false
+		}
+		n, ok := v.(lua.LNumber)
+		if !ok || n <= 0 {
+			L.RaiseError("Server.ScriptTimeout must be a positive number of seconds")
+		}
+		s.run.setTimeout(time.Duration(float64(n) * float64(time.Second)))
+		return true
+	})
+	o.method(L, "HTMLEncode", func(L *lua.LState) int {
+		str, _ := valueString(L, L.Get(1))
+		L.Push(lua.LString(html.EscapeString(str)))
+		return 1
+	})
+	o.method(L, "URLEncode", func(L *lua.LState) int {
+		str, _ := valueString(L, L.Get(1))
+		L.Push(lua.LString(url.QueryEscape(str)))
+		return 1
+	})
+	o.method(L, "MapPath", func(L *lua.LState) int {
+		name := s.resolve(L, "Server.MapPath", L.CheckString(1))
+		if s.e.cfg.Dir != "" {
+			L.Push(lua.LString(filepath.Join(s.e.cfg.Dir, filepath.FromSlash(name))))
+		} else {
+			L.Push(lua.LString("/" + strings.TrimPrefix(name, ".")))
+		}
+		return 1
+	})
+	o.method(L, "Execute", func(L *lua.LState) int {
+		s.run.runPage(s.loadPage(L, "Server.Execute", L.CheckString(1)))
+		return 0
+	})
+	o.method(L, "Transfer", func(L *lua.LState) int {
+		s.run.runPage(s.loadPage(L, "Server.Transfer", L.CheckString(1)))
+		s.run.stopPage()
+		return 0
+	})
+	o.method(L, "GetLastError", func(L *lua.LState) int {
+		L.Push(s.lastError(L))
+		return 1
+	})
+	o.method(L, "Sleep", func(L *lua.LState) int {
+		d := time.Duration(float64(L.CheckNumber(1)) * float64(time.Second))
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.run.ctx.Done():
+			L.RaiseError("Server.Sleep: %v", s.run.ctx.Err())
+		}
+		return 0
+	})
+	return o
+}
+
+// resolve turns a path given to Server.MapPath/Execute/Transfer into an
+// app-relative name: "/x" from the root, "x" from the current page's folder.
+func (s *state) resolve(L *lua.LState, what, p string) string {
+	var name string
+	if strings.HasPrefix(p, "/") {
+		name = path.Clean(p[1:])
+	} else {
+		name = path.Join(path.Dir(s.run.page.Name), p)
+	}
+	if name == "" {
+		name = "."
+	}
+	if name == ".." || strings.HasPrefix(name, "../") || strings.Contains(p, "\\") {
+		L.RaiseError("%s: %q is outside the application root", what, p)
+	}
+	return name
+}
+
+// loadPage compiles the page a Server.Execute or Transfer names.
+func (s *state) loadPage(L *lua.LState, what, p string) *Page {
+	name := s.resolve(L, what, p)
+	if !strings.HasSuffix(strings.ToLower(name), ".lasp") {
+		L.RaiseError("%s: %q is not a .lasp page", what, p)
+	}
+	pg, err := s.e.Page(name)
+	if err != nil {
+		if se, ok := err.(*Error); ok {
+			s.run.pending = se
+		}
+		L.RaiseError("%s: %v", what, err)
+	}
+	return pg
+}
+
+// lastError is Server.GetLastError's object.
+func (s *state) lastError(L *lua.LState) *lua.LTable {
+	t := L.NewTable()
+	e := s.run.env.LastError
+	if e == nil {
+		for _, k := range []string{"File", "Description", "Category", "Source"} {
+			t.RawSetString(k, lua.LString(""))
+		}
+		t.RawSetString("Line", lua.LNumber(0))
+		return t
+	}
+	t.RawSetString("File", lua.LString(e.File))
+	t.RawSetString("Line", lua.LNumber(e.Line))
+	t.RawSetString("Description", lua.LString(e.Msg))
+	t.RawSetString("Category", lua.LString("Lua "+e.Kind.String()))
+	t.RawSetString("Source", lua.LString(s.e.sourceLine(e.File, e.Line)))
+	return t
+}

@@ -1,0 +1,73 @@
+package page
+
+import "strings"
+
+// lexInclude reads an <!--#include file="..."--> or <!--#include
+// virtual="..."--> directive at start. Any other HTML comment is text.
+func (p *parser) lexInclude(start int) (Node, int, error) {
+	i := skipSpace(p.src, start+len("<!--"))
+	if !strings.HasPrefix(p.lower[i:], "#include") {
+		return nil, start, nil
+	}
+	i = skipSpace(p.src, i+len("#include"))
+	kindStart := i
+	for i < len(p.src) && isLetter(p.src[i]) {
+		i++
+	}
+	kind := p.src[kindStart:i]
+	inc := &Include{Pos: p.pos(start)}
+	switch strings.ToLower(kind) {
+	case "file":
+	case "virtual":
+		inc.Virtual = true
+	case "":
+		return nil, 0, p.includeErrorf(start, kindStart, "malformed include: expected file= or virtual=")
+	default:
+		return nil, 0, p.errorf(kindStart, "unknown include kind %q (want file or virtual)", kind)
+	}
+	i = skipSpace(p.src, i)
+	if i >= len(p.src) || p.src[i] != '=' {
+		return nil, 0, p.includeErrorf(start, i, "malformed include: expected = after %s", kind)
+	}
+	path, i, err := p.includePath(start, skipSpace(p.src, i+1))
+	if err != nil {
+		return nil, 0, err
+	}
+	inc.Path = path
+	i = skipSpace(p.src, i)
+	if !strings.HasPrefix(p.src[i:], "-->") {
+		return nil, 0, p.includeErrorf(start, i, "malformed include: expected -->")
+	}
+	return inc, i + len("-->"), nil
+}
+
+// includePath reads the quoted, non-empty path of an include directive at i
+// and returns it with the offset just past its closing quote.
+func (p *parser) includePath(start, i int) (string, int, error) {
+	if i >= len(p.src) || (p.src[i] != '"' && p.src[i] != '\'') {
+		return "", 0, p.includeErrorf(start, i, "include path must be quoted")
+	}
+	k := strings.IndexByte(p.src[i+1:], p.src[i])
+	if k < 0 {
+		return "", 0, p.errorf(start, "unclosed include directive: unterminated path")
+	}
+	path := p.src[i+1 : i+1+k]
+	if strings.TrimSpace(path) == "" {
+		return "", 0, p.errorf(i, "empty include path")
+	}
+	return path, i + 1 + k + 1, nil
+}
+
+// includeErrorf reports a malformed include at off, or an unclosed one at
+// start when the source ended first.
+func (p *parser) includeErrorf(start, off int, format string, args ...any) *Error {
+	if off >= len(p.src) {
+		return p.errorf(start, "unclosed include directive")
+	}
+	return p.errorf(off, format, args...)
+}
+
+// isLetter reports whether c is an ASCII letter.
+func isLetter(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}

@@ -1,0 +1,364 @@
+package scripting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// run is one request's use of a state.
+type run struct {
+	e   *Engine
+	s   *state
+	env *Env
+	w   io.Writer
+
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	timer   *time.Timer
+	start   time.Time
+	timeout time.Duration
+
+	page    *Page       // the page running now (changes during Server.Execute)
+	globals *lua.LTable // its global environment
+	where   *errorSite  // where the run failed, recorded by the error handler
+	pending *Error      // a compile error of a page or module the run loaded
+
+	out    output
+	ended  bool // Response.End, Redirect or Server.Transfer stopped the page
+	status int
+	// headers the page set through properties, applied when the head is sent
+	contentType, charset, cacheControl string
+}
+
+// errorSite is where a runtime error was raised.
+type errorSite struct {
+	file, traceback string
+	line            int
+}
+
+func newRun(ctx context.Context, e *Engine, s *state, w io.Writer, p *Page, env *Env) *run {
+	r := &run{e: e, s: s, env: env, w: w, page: p, status: 200, start: time.Now(),
+		contentType: "text/html", charset: "utf-8"}
+	if env.Status != 0 {
+		r.status = env.Status
+	}
+	r.timeout = e.cfg.ScriptTimeout
+	if env.ScriptTimeout > 0 {
+		r.timeout = env.ScriptTimeout
+	}
+	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	r.timer = time.AfterFunc(r.timeout, func() { r.cancel(errScriptTimeout) })
+	r.out = output{r: r, buffered: true, limit: e.cfg.MaxOutput}
+	if d := p.Directives; d.ContentType != "" {
+		r.contentType = d.ContentType
+	}
+	if d := p.Directives; d.Charset != "" {
+		r.charset = d.Charset
+	}
+	return r
+}
+
+// setTimeout changes the script timeout, counted from the start of the run.
+func (r *run) setTimeout(d time.Duration) {
+	r.timeout = d
+	r.timer.Reset(time.Until(r.start.Add(d)))
+}
+
+func (r *run) release() {
+	r.timer.Stop()
+	r.cancel(context.Canceled)
+	r.out.release()
+}
+
+// exec runs the page and finishes the response.
+func (r *run) exec() error {
+	L := r.s.L
+	L.SetContext(r.ctx)
+	defer L.RemoveContext()
+	err := r.protected(func() { r.runPage(r.page) })
+	if err != nil {
+		return err
+	}
+	return r.out.finish()
+}
+
+// protected calls f in a Lua protected call and turns a failure into *Error.
+// gopher-lua can panic past PCall when its value stack is full while it
+// handles an error (it pushes the handler); that is recovered here too.
+func (r *run) protected(f func()) (err error) {
+	L := r.s.L
+	defer func() {
+		if v := recover(); v != nil {
+			ae, ok := v.(*lua.ApiError)
+			if !ok {
+				panic(v)
+			}
+			err = r.scriptError(ae.Object, ae)
+		}
+	}()
+	L.Push(L.NewFunction(func(*lua.LState) int { f(); return 0 }))
+	perr := L.PCall(0, 0, r.s.onError)
+	L.SetTop(0)
+	if perr == nil {
+		return nil
+	}
+	var obj lua.LValue = lua.LNil
+	var ae *lua.ApiError
+	if errors.As(perr, &ae) {
+		obj = ae.Object
+	}
+	if obj == r.s.stop && r.ctx.Err() == nil {
+		return nil
+	}
+	if r.pending != nil {
+		return r.pending
+	}
+	return r.scriptError(obj, perr)
+}
+
+// runPage runs p's script blocks, then its body, in a fresh environment.
+func (r *run) runPage(p *Page) {
+	prevPage, prevGlobals := r.page, r.globals
+	defer func() { r.page, r.globals = prevPage, prevGlobals }()
+	r.page, r.globals = p, r.s.newEnv()
+	for _, proto := range p.scripts {
+		r.call(proto, r.globals)
+	}
+	r.call(p.body, r.globals)
+}
+
+// call runs one compiled chunk in env.
+func (r *run) call(proto *lua.FunctionProto, env *lua.LTable) {
+	L := r.s.L
+	fn := L.NewFunctionFromProto(proto)
+	fn.Env = env
+	L.Push(fn)
+	L.Call(0, 0)
+}
+
+// stopPage ends the page without an error.
+func (r *run) stopPage() {
+	r.ended = true
+	r.s.L.Error(r.s.stop, 0)
+}
+
+// scriptError builds the *Error for a failed run.
+func (r *run) scriptError(obj lua.LValue, cause error) *Error {
+	if r.ctx.Err() != nil {
+		c := context.Cause(r.ctx)
+		if errors.Is(c, errScriptTimeout) {
+			return &Error{Kind: Timeout, File: r.siteFile(), Line: r.siteLine(), Err: c,
+				Msg: fmt.Sprintf("the page ran past its script timeout of %v", r.timeout), Traceback: r.siteTrace()}
+		}
+		return &Error{Kind: Canceled, File: r.siteFile(), Line: r.siteLine(), Msg: "the request was canceled", Err: c}
+	}
+	e := &Error{Kind: Runtime, File: r.siteFile(), Line: r.siteLine(), Traceback: r.siteTrace(), Err: cause}
+	switch v := obj.(type) {
+	case lua.LString:
+		e.Msg = string(v)
+	case *lua.LNilType:
+		e.Msg = cause.Error()
+	default:
+		e.Msg = fmt.Sprintf("error object is a %s value", obj.Type())
+	}
+	if e.File != "" {
+		e.Msg = strings.TrimPrefix(e.Msg, fmt.Sprintf("%s:%d: ", e.File, e.Line))
+	}
+	return e
+}
+
+func (r *run) siteFile() string {
+	if r.where == nil {
+		return r.page.Name
+	}
+	return r.where.file
+}
+
+func (r *run) siteLine() int {
+	if r.where == nil {
+		return 0
+	}
+	return r.where.line
+}
+
+func (r *run) siteTrace() string {
+	if r.where == nil {
+		return ""
+	}
+	return r.where.traceback
+}
+
+// recordError is the error handler of a run's protected call: it runs where
+// the error was raised, with the Lua stack intact, and records the innermost
+// Lua frame and a traceback.
+func (s *state) recordError(L *lua.LState) int {
+	r := s.run
+	if r != nil && r.where == nil && L.Get(1) != s.stop {
+		site := &errorSite{}
+		var tb strings.Builder
+		tb.WriteString("stack traceback:")
+		for level := 1; ; level++ {
+			dbg, ok := L.GetStack(level)
+			if !ok {
+				break
+			}
+			if _, err := L.GetInfo("Sln", dbg, lua.LNil); err != nil {
+				break
+			}
+			if dbg.What == "G" {
+				if !strings.HasPrefix(dbg.Name, "__") {
+					fmt.Fprintf(&tb, "\n\t[Go]: in function '%s'", dbg.Name)
+				}
+				continue
+			}
+			if dbg.Source == "" || dbg.CurrentLine < 0 {
+				continue
+			}
+			if site.file == "" {
+				site.file, site.line = dbg.Source, dbg.CurrentLine
+			}
+			fmt.Fprintf(&tb, "\n\t%s:%d: in %s", dbg.Source, dbg.CurrentLine, funcName(dbg))
+		}
+		site.traceback = tb.String()
+		r.where = site
+	}
+	L.Push(L.Get(1))
+	return 1
+}
+
+func funcName(dbg *lua.Debug) string {
+	if dbg.LineDefined == 0 {
+		return "main chunk"
+	}
+	if dbg.Name == "" || strings.HasPrefix(dbg.Name, "<") {
+		return fmt.Sprintf("function <%s:%d>", dbg.Source, dbg.LineDefined)
+	}
+	return "function '" + dbg.Name + "'"
+}
+
+// output is the page's response body: held in a buffer until the page ends,
+// Response.Flush is called, or Response.Buffer is false.
+type output struct {
+	r         *run
+	buf       []byte
+	limit     int
+	buffered  bool
+	committed bool // the head was sent
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+func (o *output) release() {
+	if o.buf != nil && cap(o.buf) <= 256<<10 {
+		b := o.buf[:0]
+		bufPool.Put(&b)
+	}
+	o.buf = nil
+}
+
+func (o *output) grow(n int) {
+	if o.buf == nil {
+		o.buf = *bufPool.Get().(*[]byte)
+	}
+	if len(o.buf)+n > o.limit {
+		o.r.s.L.RaiseError("the response buffer is over its limit of %d bytes: set Response.Buffer = false or call Response.Flush()", o.limit)
+	}
+}
+
+func (o *output) writeString(s string) {
+	o.grow(len(s))
+	o.buf = append(o.buf, s...)
+	if !o.buffered {
+		o.flush()
+	}
+}
+
+// writeEscaped writes s HTML-escaped (& < > " ').
+func (o *output) writeEscaped(s string) {
+	o.grow(len(s))
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '"':
+			esc = "&#34;"
+		case '\'':
+			esc = "&#39;"
+		default:
+			continue
+		}
+		o.buf = append(o.buf, s[last:i]...)
+		o.buf = append(o.buf, esc...)
+		last = i + 1
+	}
+	o.buf = append(o.buf, s[last:]...)
+	if len(o.buf) > o.limit {
+		o.grow(0)
+	}
+	if !o.buffered {
+		o.flush()
+	}
+}
+
+// commit sends the head.
+func (o *output) commit(contentLength int) {
+	if o.committed {
+		return
+	}
+	o.committed = true
+	r := o.r
+	h := r.env.Response.Header()
+	ct := r.contentType
+	if r.charset != "" && !strings.Contains(ct, "charset=") {
+		ct += "; charset=" + r.charset
+	}
+	h.Set("Content-Type", ct)
+	if r.cacheControl != "" {
+		h.Set("Cache-Control", r.cacheControl)
+	}
+	if contentLength >= 0 && h.Get("Content-Length") == "" {
+		h.Set("Content-Length", fmt.Sprint(contentLength))
+	}
+	r.env.Response.WriteHeader(r.status)
+}
+
+// flush sends the head and what the buffer holds.
+func (o *output) flush() {
+	o.commit(-1)
+	if len(o.buf) > 0 {
+		_, err := o.r.w.Write(o.buf)
+		o.buf = o.buf[:0]
+		if err != nil {
+			o.r.cancel(err)
+			o.r.s.L.RaiseError("writing the response: %v", err)
+		}
+	}
+	if err := o.r.env.Response.Flush(); err != nil {
+		o.r.cancel(err)
+		o.r.s.L.RaiseError("flushing the response: %v", err)
+	}
+}
+
+// finish sends what is left after the page ended.
+func (o *output) finish() error {
+	o.commit(len(o.buf))
+	if len(o.buf) == 0 {
+		return nil
+	}
+	_, err := o.r.w.Write(o.buf)
+	o.buf = o.buf[:0]
+	return err
+}
