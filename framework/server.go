@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,10 @@ type Server struct {
 
 	idPrefix string
 	seq      atomic.Uint64
+
+	// routes caches URL paths that resolved to pages. Without -dev a page is
+	// compiled once and kept, so the file system need not be asked again.
+	routes sync.Map // string → target
 
 	mu       sync.Mutex
 	closing  bool
@@ -104,12 +109,29 @@ func (s *Server) enter() bool {
 	return true
 }
 
+// requestID names a request in logs and error pages: a random prefix per
+// server and a sequence number.
 func (s *Server) requestID() string {
-	return fmt.Sprintf("%s-%06d", s.idPrefix, s.seq.Add(1))
+	b := make([]byte, 0, 32)
+	b = append(b, s.idPrefix...)
+	b = append(b, '-')
+	return string(strconv.AppendUint(b, s.seq.Add(1), 10))
+}
+
+// route resolves a URL path, from the cache for pages when not in -dev.
+func (s *Server) route(urlPath string) (target, error) {
+	if v, ok := s.routes.Load(urlPath); ok {
+		return v.(target), nil
+	}
+	t, err := lookup(s.fsys, urlPath)
+	if err == nil && t.page && !s.cfg.Dev {
+		s.routes.Store(urlPath, t)
+	}
+	return t, err
 }
 
 func (s *Server) serve(rw *response, r *http.Request, id string) error {
-	t, err := lookup(s.fsys, r.URL.Path)
+	t, err := s.route(r.URL.Path)
 	if err != nil {
 		return err
 	}
@@ -157,7 +179,9 @@ func (s *Server) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("framework: close: %w", ctx.Err())
 	}
+	st := s.engine.Stats()
 	s.engine.Close()
+	s.log.Info("application ended", "lua_states_created", st.Created)
 	return nil
 }
 

@@ -16,7 +16,7 @@ const tablePage = `<!DOCTYPE html>
 <table>
 <tr><th>#</th><th>Square</th><th>Label</th></tr>
 <% for i = 1, 20 do %>
-<tr><td><%= i %></td><td><%= i * i %></td><td><%= "row <" .. i .. ">" %></td></tr>
+<tr><td><%= i %></td><td><%= i * i %></td><td>row <%= i %></td></tr>
 <% end %>
 </table>
 </body></html>

@@ -23,6 +23,7 @@ type Page struct {
 	Objects []*page.Object
 
 	texts    []string
+	writes   [][]writeOp          // fused write sequences, called by __w(k, ...)
 	scripts  []*lua.FunctionProto // script blocks, includes' first; run before body
 	body     *lua.FunctionProto
 	includes []*lua.FunctionProto // bodies of included files, called by __i(k)
@@ -117,16 +118,16 @@ func (c *compiler) file(f *page.File) (*lua.FunctionProto, error) {
 	defer delete(c.active, f.Name)
 	g := &bodyGen{body: newSource(writerLocals), scripts: newSource("")}
 	for i := 0; i < len(f.Nodes); i++ {
+		if run := writeRun(f.Nodes[i:]); len(run) > 1 {
+			c.p.writes = append(c.p.writes, c.writeOps(run))
+			g.genWrites(len(c.p.writes)-1, run)
+			i += len(run) - 1
+			continue
+		}
 		switch n := f.Nodes[i].(type) {
 		case *page.Text:
 			c.p.texts = append(c.p.texts, n.Text)
-			var next page.Node
-			if i+1 < len(f.Nodes) {
-				next = f.Nodes[i+1]
-			}
-			if g.genText(n, len(c.p.texts)-1, next) {
-				i++
-			}
+			g.genText(n, len(c.p.texts)-1)
 		case *page.Code:
 			g.genCode(n)
 		case *page.Expr:
@@ -244,4 +245,47 @@ func (c *compiler) errorf(file string, line int, cause error, format string, arg
 
 func compileError(file string, line int, chain []string, cause error, msg string) *Error {
 	return &Error{Kind: Compile, File: file, Line: line, Msg: msg, Includes: append([]string(nil), chain...), Err: cause}
+}
+
+// writeOp is one piece of a fused write sequence: a text segment, or the next
+// argument escaped or raw.
+type writeOp struct {
+	text int // index into Page.texts, or -1 for an argument
+	raw  bool
+}
+
+// maxFusedExprs bounds the arguments of one fused write call.
+const maxFusedExprs = 32
+
+// writeRun returns the run of texts and function-free expressions that
+// starts nodes and can be written by one call.
+func writeRun(nodes []page.Node) []page.Node {
+	exprs := 0
+	for i, n := range nodes {
+		switch n := n.(type) {
+		case *page.Text:
+			continue
+		case *page.Expr:
+			if simpleExpr(n.Code) && exprs < maxFusedExprs {
+				exprs++
+				continue
+			}
+		}
+		return nodes[:i]
+	}
+	return nodes
+}
+
+func (c *compiler) writeOps(run []page.Node) []writeOp {
+	ops := make([]writeOp, len(run))
+	for i, n := range run {
+		switch n := n.(type) {
+		case *page.Text:
+			c.p.texts = append(c.p.texts, n.Text)
+			ops[i] = writeOp{text: len(c.p.texts) - 1}
+		case *page.Expr:
+			ops[i] = writeOp{text: -1, raw: n.Raw}
+		}
+	}
+	return ops
 }

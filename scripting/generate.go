@@ -9,7 +9,7 @@ import (
 
 // writerLocals binds the page's write functions to locals on line 1, so every
 // write is an upvalue access rather than a global lookup. It adds no line.
-const writerLocals = "local __t,__e,__te,__r,__i=__lasp_t,__lasp_e,__lasp_te,__lasp_r,__lasp_i;"
+const writerLocals = "local __t,__e,__r,__w,__i=__lasp_t,__lasp_e,__lasp_r,__lasp_w,__lasp_i;"
 
 // source is Lua being generated for one file. Every piece of code is placed
 // on its original line, so Lua's own "chunk:line:" positions are the page's.
@@ -49,15 +49,24 @@ func (g *bodyGen) call(line int, fn string, arg string) {
 	g.body.at(line, " "+fn+"("+arg+");")
 }
 
-// genText emits a write of text segment k. A text followed by an escaped
-// expression becomes one call, placed on the expression's line.
-func (g *bodyGen) genText(n *page.Text, k int, next page.Node) bool {
-	if e, ok := next.(*page.Expr); ok && !e.Raw {
-		g.call(e.Pos.Line, "__te", strconv.Itoa(k)+","+stripTrailingComment(e.Code))
-		return true
-	}
+// genText emits a write of text segment k.
+func (g *bodyGen) genText(n *page.Text, k int) {
 	g.call(n.Pos.Line, "__t", strconv.Itoa(k))
-	return false
+}
+
+// genWrites emits one call that writes a run of texts and expressions:
+// __w(k, e1, e2, ...) where write sequence k says which texts go between the
+// expressions' values. Each expression stays on its own line. Only runs whose
+// expressions call no function are fused, so that nothing an expression
+// writes could come out of order.
+func (g *bodyGen) genWrites(k int, nodes []page.Node) {
+	g.body.at(nodes[0].Position().Line, " __w("+strconv.Itoa(k))
+	for _, n := range nodes {
+		if e, ok := n.(*page.Expr); ok {
+			g.body.at(e.Pos.Line, ", "+stripTrailingComment(e.Code))
+		}
+	}
+	g.body.b.WriteString(");")
 }
 
 func (g *bodyGen) genCode(n *page.Code) {
@@ -152,4 +161,59 @@ func skipLong(code string, i, level int) int {
 		return len(code)
 	}
 	return i + level + 2 + end + len(closing)
+}
+
+// simpleExpr reports whether a Lua expression calls no function: it has no
+// call syntax (f(x), f"x", f{x}, o:m()), no table constructor and no
+// function literal. Metamethods can still run; they are not expected to
+// write output.
+func simpleExpr(code string) bool {
+	prev := byte(0) // the last significant character: a name/number char, ')', ']', '"' or an operator
+	for i := 0; i < len(code); {
+		c := code[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+			continue
+		case c == '-' && strings.HasPrefix(code[i:], "--"):
+			return false
+		case c == '"' || c == '\'' || (c == '[' && longBracket(code, i) >= 0):
+			if calls(prev) {
+				return false
+			}
+			if c == '[' {
+				i = skipLong(code, i, longBracket(code, i))
+			} else {
+				i = skipQuoted(code, i)
+			}
+			prev = '"'
+			continue
+		case c == '(':
+			if calls(prev) {
+				return false
+			}
+		case c == '{' || c == ':':
+			return false
+		case isNameByte(c):
+			j := i
+			for j < len(code) && isNameByte(code[j]) {
+				j++
+			}
+			if code[i:j] == "function" {
+				return false
+			}
+			i, prev = j, 'a'
+			continue
+		}
+		prev = c
+		i++
+	}
+	return true
+}
+
+// calls reports whether "(" or a string after prev would be a call.
+func calls(prev byte) bool { return prev == 'a' || prev == ')' || prev == ']' || prev == '"' }
+
+func isNameByte(c byte) bool {
+	return c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }

@@ -30,11 +30,22 @@ func (s *state) installIntrinsics() {
 		}
 		return 0
 	}))
-	b.RawSetString("__lasp_te", L.NewFunction(func(L *lua.LState) int {
+	b.RawSetString("__lasp_w", L.NewFunction(func(L *lua.LState) int {
 		r := s.run
-		r.out.writeString(r.page.texts[L.CheckInt(1)])
-		if str, ok := valueString(L, L.Get(2)); ok {
-			r.out.writeEscaped(str)
+		arg := 2
+		for _, op := range r.page.writes[L.CheckInt(1)] {
+			if op.text >= 0 {
+				r.out.writeString(r.page.texts[op.text])
+				continue
+			}
+			if str, ok := valueString(L, L.Get(arg)); ok {
+				if op.raw {
+					r.out.writeString(str)
+				} else {
+					r.out.writeEscaped(str)
+				}
+			}
+			arg++
 		}
 		return 0
 	}))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -329,8 +330,8 @@ func (o *output) commit(contentLength int) {
 	if r.cacheControl != "" {
 		h.Set("Cache-Control", r.cacheControl)
 	}
-	if contentLength >= 0 && h.Get("Content-Length") == "" {
-		h.Set("Content-Length", fmt.Sprint(contentLength))
+	if _, set := h["Content-Length"]; contentLength >= 0 && !set {
+		h["Content-Length"] = []string{strconv.Itoa(contentLength)}
 	}
 	r.env.Response.WriteHeader(r.status)
 }

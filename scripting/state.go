@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
-	// "lasp/scripting/lpattern"
+	"lasp/scripting/lpattern"
 )
 
 // Bounds on what one script can take. Go code inside gopher-lua cannot be
@@ -42,8 +42,11 @@ type state struct {
 	readOnly map[*lua.LTable]bool
 	stop     *lua.LUserData // raised by Response.End and friends
 	onError  *lua.LFunction // error handler recording where a run failed
-	modules  map[string]*module
-	gen      uint64 // engine generation this state was made in
+	// callProtected calls protectedFn: the Go side of a run's protected call.
+	callProtected *lua.LFunction
+	protectedFn   func()
+	modules       map[string]*module
+	gen           uint64 // engine generation this state was made in
 
 	run *run // the request using this state; nil when idle
 }
@@ -101,7 +104,7 @@ func newState(e *Engine) *state {
 	str.RawSetString("dump", lua.LNil)
 	str.RawSetString("rep", L.NewFunction(strRep))
 	str.RawSetString("format", L.NewFunction(strFormat(str.RawGetString("format").(*lua.LFunction))))
-	// lpattern.Install(L, str, maxPatternSteps)
+	lpattern.Install(L, str, maxPatternSteps)
 	// Strings index the real library; scripts cannot reach their metatable.
 	L.SetMetatable(lua.LString(""), s.protect(L.NewTable(), str))
 
@@ -127,6 +130,7 @@ func newState(e *Engine) *state {
 	s.readOnly[s.base] = true
 	s.stop = L.NewUserData()
 	s.onError = L.NewFunction(s.recordError)
+	s.callProtected = L.NewFunction(func(*lua.LState) int { s.protectedFn(); return 0 })
 	// The real globals table is left holding nothing a script could use.
 	L.G.Global = L.NewTable()
 	L.Env = L.G.Global

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"lasp/framework"
+)
+
+const (
+	// readHeaderTimeout bounds how long a client may take to send its
+	// request headers (slowloris).
+	readHeaderTimeout = 10 * time.Second
+
+	// idleTimeout closes keep-alive connections that stay idle this long.
+	idleTimeout = 2 * time.Minute
+
+	// shutdownTimeout bounds a graceful shutdown: in-flight requests get
+	// this long to finish, and the application's Close shares the deadline.
+	shutdownTimeout = 30 * time.Second
+)
+
+// envPrefix starts the environment variable of every flag: -script-timeout
+// is LASP_SCRIPT_TIMEOUT.
+const envPrefix = "LASP_"
+
+// options are the settings of one "serve" run, from the command line and the
+// LASP_* environment variables.
+type options struct {
+	root          string
+	addr          string
+	dev           bool
+	scriptTimeout time.Duration
+}
+
+// usageError is a mistake in the command line or in a LASP_* variable; main
+// exits 2 for it. reported says the flag package has already printed it
+// (with the usage text) to stderr.
+type usageError struct {
+	err      error
+	reported bool
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// run is the whole command: main only adds the signals, the real environment
+// and the exit status. args excludes the program name; getenv looks up
+// environment variables (os.Getenv, or a map in tests). run returns when ctx
+// is done and the server has shut down gracefully (nil), or on an error.
+// flag.ErrHelp means -h was asked for and the usage has been printed.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "new" {
+		return runNew(args[1:], stdout, stderr)
+	}
+	opts, err := parseOptions(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, opts, stdout, stderr)
+}
+
+// envName is the environment variable that can set the flag called name.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseOptions reads the flags of "serve" from args, then fills each flag not
+// given on the command line from its LASP_* variable, if that is set and not
+// empty. The command line wins over the environment.
+//
+// SPEC section 7 also names -session-store, -session-timeout,
+// -application-store and -keys: they arrive with the session and application
+// stores and are deliberately not defined before those exist.
+func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
+	var o options
+	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.StringVar(&o.root, "root", ".", "the application `dir`ectory")
+	fset.StringVar(&o.addr, "addr", "127.0.0.1:8080", "where to listen, as `host:port` (port 0 picks a free port)")
+	fset.BoolVar(&o.dev, "dev", false, "development mode: reload on change, detailed error pages")
+	fset.DurationVar(&o.scriptTimeout, "script-timeout", 90*time.Second, "default Server.ScriptTimeout, as a Go `duration` (90s, 2m)")
+	fset.Usage = func() {
+		w := fset.Output()
+		fmt.Fprint(w, `Usage:
+  serve [flags]     run the application in -root
+  serve new DIR     write a starter application into DIR
+
+Each flag can also be set by an environment variable LASP_<FLAG>, upper case
+with underscores (LASP_ROOT, LASP_ADDR, LASP_DEV, LASP_SCRIPT_TIMEOUT); a flag
+on the command line wins.
+
+Flags:
+`)
+		fset.PrintDefaults()
+	}
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, &usageError{err: err, reported: true}
+	}
+	if fset.NArg() > 0 {
+		return o, &usageError{err: fmt.Errorf("unexpected argument %q (usage: serve [flags], or serve new DIR)", fset.Arg(0))}
+	}
+
+	// source names where a flag's value came from, for error messages.
+	source := map[string]string{}
+	fset.Visit(func(f *flag.Flag) { source[f.Name] = "-" + f.Name })
+	var errs []error
+	fset.VisitAll(func(f *flag.Flag) {
+		if source[f.Name] != "" {
+			return
+		}
+		name := envName(f.Name)
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		source[f.Name] = name
+		if err := fset.Set(f.Name, v); err != nil {
+			errs = append(errs, fmt.Errorf("invalid value %q for %s: %v", v, name, err))
+		}
+	})
+	if o.addr == "" {
+		errs = append(errs, fmt.Errorf("%s is empty: give a host:port", sourceOf(source, "addr")))
+	}
+	if o.scriptTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("%s must be positive, not %v", sourceOf(source, "script-timeout"), o.scriptTimeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return o, &usageError{err: err}
+	}
+	return o, nil
+}
+
+// sourceOf names the flag or variable that set the flag called name.
+func sourceOf(source map[string]string, name string) string {
+	if s := source[name]; s != "" {
+		return s
+	}
+	return "-" + name
+}
+
+// serve runs the application described by o until ctx is done, then shuts
+// down gracefully: it stops accepting, lets in-flight requests finish (for
+// up to shutdownTimeout) and closes the application, which runs its OnEnd
+// events.
+func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	dir, err := filepath.Abs(o.root)
+	if err != nil {
+		return fmt.Errorf("application root %s: %w", o.root, err)
+	}
+	root, err := os.OpenRoot(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("application root %s does not exist", dir)
+	}
+	if err != nil {
+		return fmt.Errorf("application root %s: %w", dir, err)
+	}
+	defer root.Close()
+
+	app, err := framework.New(framework.Config{
+		Root:          root.FS(),
+		Dir:           dir,
+		Dev:           o.dev,
+		ScriptTimeout: o.scriptTimeout,
+		Logger:        logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		return errors.Join(err, app.Close(closeCtx))
+	}
+	addr := ln.Addr().String()
+	logger.Info("listening", "addr", addr, "root", dir, "dev", o.dev, "script_timeout", o.scriptTimeout)
+	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
+
+	srv := &http.Server{
+		Handler:           app,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	var errs []error
+	select {
+	case err := <-served: // Serve never returns nil
+		errs = append(errs, fmt.Errorf("serve: %w", err))
+	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", shutdownTimeout)
+	}
+
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if len(errs) == 0 {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+			srv.Close() // drop the connections still open
+		}
+		<-served // http.ErrServerClosed
+	}
+	if err := app.Close(shutdownCtx); err != nil {
+		errs = append(errs, fmt.Errorf("close application: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		logger.Error("stopped", "err", err)
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
