@@ -44,6 +44,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, id string, rw *res
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
 	w.WriteHeader(status)
 	templates.WriteError(w, status, id)
 }

@@ -86,7 +86,6 @@ func New(cfg Config) (*Server, error) {
 // ServeHTTP serves one request: a static file, a page, or an error page.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.enter() {
-		w.Header().Set("Retry-After", "5")
 		s.fail(w, r, "", &response{w: w}, errShuttingDown)
 		return
 	}

@@ -1,0 +1,3 @@
+local M = {}
+function M.hello(name) return "Hello, " .. name .. "!" end
+return M
