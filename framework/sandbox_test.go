@@ -27,15 +27,16 @@ func TestIsolation(t *testing.T) {
 		"upvalue":     `local up = string; up.upper = nil`,
 		"stringindex": `string.__index = nil`,
 		"setmetaG":    `setmetatable(_G, {__index = function() return "mt" end})`,
+		"cookie":      `Response.Cookies["leak"] = "x"`,
 	}
 	files := map[string]string{
-		"probe.lasp": `<%= tostring(leaked) %>|<%= string.upper("a") %>|<%= ("b"):upper() %>|<% table.insert({}, 1) %>ok|<%= type(os.date) %>|<% Response.Write("w") %>`,
+		"probe.lasp": `<%= tostring(leaked) %>|<%= string.upper("a") %>|<%= ("b"):upper() %>|<% table.insert({}, 1) %>ok|<%= type(os.date) %>|<% Response.Write("w") %>|<%= tostring(Response.Cookies["leak"]) %>`,
 	}
 	for name, attack := range attacks {
 		files[name+".lasp"] = "<% local ok, err = pcall(function() " + attack + " end) %>done"
 	}
 	a := newApp(t, files)
-	want := "nil|A|B|ok|function|w"
+	want := "nil|A|B|ok|function|w|nil"
 	if got := a.mustGet(t, "/probe.lasp"); got != want {
 		t.Fatalf("probe before: %q, want %q", got, want)
 	}
@@ -151,8 +152,13 @@ func TestTimeoutDoesNotBlockOthers(t *testing.T) {
 	})
 	loopDone := make(chan int)
 	go func() {
-		status, _ := a.get(t, "/loop.lasp")
-		loopDone <- status
+		res, err := a.Client().Get(a.URL + "/loop.lasp")
+		if err != nil {
+			loopDone <- 0
+			return
+		}
+		res.Body.Close()
+		loopDone <- res.StatusCode
 	}()
 	for range 20 {
 		a.mustGet(t, "/ok.lasp")

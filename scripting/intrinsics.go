@@ -387,9 +387,8 @@ func validHeader(name, value string) bool {
 // responseCookies builds Response.Cookies: Response.Cookies[name] = value or
 // = {Value=, Path=, Domain=, Expires=, HttpOnly=, Secure=, SameSite=}.
 func (s *state) responseCookies() *object {
-	set := map[string]string{}
 	return s.newObject("Response.Cookies", func(L *lua.LState, key string) (lua.LValue, bool) {
-		if v, ok := set[key]; ok && s.run != nil {
+		if v, ok := s.run.cookies[key]; ok {
 			return lua.LString(v), true
 		}
 		return lua.LNil, true
@@ -426,8 +425,12 @@ func (s *state) responseCookies() *object {
 		default:
 			L.RaiseError("Response.Cookies[%q] must be a string or a table, not %s", name, v.Type())
 		}
-		set[name] = c.Value
-		s.run.env.Response.SetCookie(c)
+		r := s.run
+		if r.cookies == nil {
+			r.cookies = map[string]string{}
+		}
+		r.cookies[name] = c.Value
+		r.env.Response.SetCookie(c)
 		return true
 	})
 }
@@ -535,6 +538,7 @@ func (s *state) loadPage(L *lua.LState, what, p string) *Page {
 func (s *state) lastError(L *lua.LState) *lua.LTable {
 	t := L.NewTable()
 	e := s.run.env.LastError
+	t.RawSetString("RequestID", lua.LString(s.run.env.RequestID))
 	if e == nil {
 		for _, k := range []string{"File", "Description", "Category", "Source"} {
 			t.RawSetString(k, lua.LString(""))

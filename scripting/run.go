@@ -36,6 +36,7 @@ type run struct {
 	status int
 	// headers the page set through properties, applied when the head is sent
 	contentType, charset, cacheControl string
+	cookies                            map[string]string // set by Response.Cookies
 }
 
 // errorSite is where a runtime error was raised.
