@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +43,7 @@ func (b *syncBuffer) String() string {
 func newApp(t testing.TB, files map[string]string, configure ...func(*Config)) *app {
 	t.Helper()
 	dir := t.TempDir()
-	writeAppFiles(t, dir, files)
+	writeTree(t, dir, files)
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -65,19 +64,6 @@ func newApp(t testing.TB, files map[string]string, configure ...func(*Config)) *
 		srv.Close(t.Context())
 	})
 	return &app{Server: ts, srv: srv, dir: dir, log: logs}
-}
-
-func writeAppFiles(t testing.TB, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // get requests path and returns the status and body.

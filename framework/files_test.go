@@ -56,7 +56,7 @@ func filesHandler(fsys fs.FS) http.Handler {
 }
 
 // writeTree writes files (slash-separated name -> content) under dir.
-func writeTree(t *testing.T, dir string, files map[string]string) {
+func writeTree(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))

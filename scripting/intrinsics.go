@@ -25,9 +25,7 @@ func (s *state) installIntrinsics() {
 		return 0
 	}))
 	b.RawSetString("__lasp_e", L.NewFunction(func(L *lua.LState) int {
-		if str, ok := valueString(L, L.Get(1)); ok {
-			s.run.out.writeEscaped(str)
-		}
+		s.run.out.writeValue(L, L.Get(1), false)
 		return 0
 	}))
 	b.RawSetString("__lasp_w", L.NewFunction(func(L *lua.LState) int {
@@ -38,21 +36,13 @@ func (s *state) installIntrinsics() {
 				r.out.writeString(r.page.texts[op.text])
 				continue
 			}
-			if str, ok := valueString(L, L.Get(arg)); ok {
-				if op.raw {
-					r.out.writeString(str)
-				} else {
-					r.out.writeEscaped(str)
-				}
-			}
+			r.out.writeValue(L, L.Get(arg), op.raw)
 			arg++
 		}
 		return 0
 	}))
 	b.RawSetString("__lasp_r", L.NewFunction(func(L *lua.LState) int {
-		if str, ok := valueString(L, L.Get(1)); ok {
-			s.run.out.writeString(str)
-		}
+		s.run.out.writeValue(L, L.Get(1), true)
 		return 0
 	}))
 	b.RawSetString("__lasp_i", L.NewFunction(func(L *lua.LState) int {
@@ -66,6 +56,18 @@ func (s *state) installIntrinsics() {
 	b.RawSetString("Request", s.request().proxy)
 	b.RawSetString("Response", s.response().proxy)
 	b.RawSetString("Server", s.server().proxy)
+}
+
+// writeValue writes v as <%= %> (escaped) or <%- %> and Response.Write (raw) do.
+func (o *output) writeValue(L *lua.LState, v lua.LValue, raw bool) {
+	str, ok := valueString(L, v)
+	switch {
+	case !ok:
+	case raw:
+		o.writeString(str)
+	default:
+		o.writeEscaped(str)
+	}
 }
 
 // valueString is what writing v outputs: nothing for nil, else tostring(v).
@@ -292,9 +294,7 @@ func (s *state) response() *object {
 		return true
 	})
 	o.method(L, "Write", func(L *lua.LState) int {
-		if str, ok := valueString(L, L.Get(1)); ok {
-			s.run.out.writeString(str)
-		}
+		s.run.out.writeValue(L, L.Get(1), true)
 		return 0
 	})
 	o.method(L, "BinaryWrite", func(L *lua.LState) int {
