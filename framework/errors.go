@@ -16,21 +16,25 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, id string, rw *res
 	var se *scripting.Error
 	status := http.StatusInternalServerError
 	switch {
+	case errors.As(err, &se):
+		if se.Kind == scripting.Canceled {
+			s.log.Debug("request canceled", "request_id", id, "path", r.URL.Path)
+			return
+		}
 	case errors.Is(err, errNotFound), errors.Is(err, fs.ErrNotExist):
 		status = http.StatusNotFound
 	case errors.Is(err, errTooLarge):
 		status = http.StatusRequestEntityTooLarge
 	case errors.Is(err, errShuttingDown):
 		status = http.StatusServiceUnavailable
-	case errors.As(err, &se) && se.Kind == scripting.Canceled:
-		s.log.Debug("request canceled", "request_id", id, "path", r.URL.Path)
-		return
 	}
 	if status == http.StatusInternalServerError {
 		s.logError(r, id, err, se)
 	}
 	if rw.committed {
-		return // the head is sent: the response stays incomplete
+		// The head and part of the body are sent: abort the response so
+		// that the client sees it cut short, not complete.
+		panic(http.ErrAbortHandler)
 	}
 	rw.reset()
 	if status == http.StatusInternalServerError && se != nil {

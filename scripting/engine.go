@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,8 @@ type Engine struct {
 	modules map[string]*lua.FunctionProto
 	modSt   map[string][]stamp
 	flight  singleflight.Group
+
+	libs []stamp // -dev: the lib/ files as last seen
 
 	poolMu  sync.Mutex
 	idle    []*state
@@ -155,11 +158,14 @@ func (e *Engine) Stats() Stats {
 func (e *Engine) get() *state {
 	e.inUse.Add(1)
 	e.poolMu.Lock()
-	if n := len(e.idle); n > 0 {
+	for n := len(e.idle); n > 0; n-- {
 		s := e.idle[n-1]
 		e.idle = e.idle[:n-1]
-		e.poolMu.Unlock()
-		return s
+		if s.gen == e.gen.Load() {
+			e.poolMu.Unlock()
+			return s
+		}
+		s.close()
 	}
 	e.poolMu.Unlock()
 	e.created.Add(1)
@@ -202,6 +208,9 @@ func (e *Engine) Close() {
 // Server.Transfer is not an error. Failures are *Error; a failure after
 // output was flushed leaves the response incomplete.
 func (e *Engine) Run(ctx context.Context, w io.Writer, p *Page, env *Env) error {
+	if e.cfg.Dev {
+		e.checkLibs()
+	}
 	s := e.get()
 	r := newRun(ctx, e, s, w, p, env)
 	s.run = r
@@ -212,3 +221,24 @@ func (e *Engine) Run(ctx context.Context, w io.Writer, p *Page, env *Env) error 
 }
 
 var errNotPage = errors.New("not a page")
+
+// checkLibs retires every Lua state when a file under lib/ changed, so that
+// no state keeps a module that holds an old version of another (-dev only).
+func (e *Engine) checkLibs() {
+	var now []stamp
+	fs.WalkDir(e.cfg.FS, "lib", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil {
+			now = append(now, stamp{name, fi.ModTime(), fi.Size()})
+		}
+		return nil
+	})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !slices.Equal(now, e.libs) {
+		e.libs = now
+		e.gen.Add(1)
+	}
+}

@@ -21,7 +21,7 @@ func (s *state) installIntrinsics() {
 	L := s.L
 	b := s.base
 	b.RawSetString("__lasp_t", L.NewFunction(func(L *lua.LState) int {
-		s.run.out.writeString(s.run.page.texts[L.CheckInt(1)])
+		s.run.out.writeString(L, s.run.page.texts[L.CheckInt(1)])
 		return 0
 	}))
 	b.RawSetString("__lasp_e", L.NewFunction(func(L *lua.LState) int {
@@ -33,7 +33,7 @@ func (s *state) installIntrinsics() {
 		arg := 2
 		for _, op := range r.page.writes[L.CheckInt(1)] {
 			if op.text >= 0 {
-				r.out.writeString(r.page.texts[op.text])
+				r.out.writeString(L, r.page.texts[op.text])
 				continue
 			}
 			r.out.writeValue(L, L.Get(arg), op.raw)
@@ -64,9 +64,9 @@ func (o *output) writeValue(L *lua.LState, v lua.LValue, raw bool) {
 	switch {
 	case !ok:
 	case raw:
-		o.writeString(str)
+		o.writeString(L, str)
 	default:
-		o.writeEscaped(str)
+		o.writeEscaped(L, str)
 	}
 }
 
@@ -93,7 +93,7 @@ func numberString(n lua.LNumber) string {
 
 // collection is a read-only, case-insensitive view of request values, as
 // Request.QueryString, Form, Cookies and ServerVariables.
-func (s *state) collection(name string, values func(L *lua.LState) url.Values, raw func() string) *object {
+func (s *state) collection(name string, values func(L *lua.LState) url.Values, raw func() string) (*object, func(*lua.LState, string) lua.LValue) {
 	lookup := func(L *lua.LState, key string) []string {
 		vals := values(L)
 		if v, ok := vals[key]; ok {
@@ -144,7 +144,7 @@ func (s *state) collection(name string, values func(L *lua.LState) url.Values, r
 		L.Push(lua.LString(raw()))
 		return 1
 	})
-	return o
+	return o, first
 }
 
 func stringArray(L *lua.LState, vals []string) *lua.LTable {
@@ -158,19 +158,24 @@ func stringArray(L *lua.LState, vals []string) *lua.LTable {
 // request builds the Request object.
 func (s *state) request() *object {
 	req := func() Request { return s.run.env.Request }
-	query := s.collection("Request.QueryString", func(*lua.LState) url.Values { return req().Query() },
+	query, queryValue := s.collection("Request.QueryString", func(*lua.LState) url.Values { return req().Query() },
 		func() string { return req().RawQuery() })
-	form := s.collection("Request.Form", func(L *lua.LState) url.Values {
+	form, formValue := s.collection("Request.Form", func(L *lua.LState) url.Values {
 		f, err := req().Form()
 		if err != nil {
 			L.RaiseError("Request.Form: %v", err)
 		}
 		return f
 	}, func() string {
+		// ASP gives the form data as sent.
+		if ct, _ := req().ServerVariable("CONTENT_TYPE"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+			b, _ := req().Body()
+			return string(b)
+		}
 		f, _ := req().Form()
 		return f.Encode()
 	})
-	cookies := s.collection("Request.Cookies", func(*lua.LState) url.Values {
+	cookies, cookieValue := s.collection("Request.Cookies", func(*lua.LState) url.Values {
 		names := req().CookieNames()
 		vals := make(url.Values, len(names))
 		for _, n := range names {
@@ -179,18 +184,17 @@ func (s *state) request() *object {
 		}
 		return vals
 	}, func() string { return "" })
-	vars := s.newObject("Request.ServerVariables", func(L *lua.LState, key string) (lua.LValue, bool) {
+	varValue := func(_ *lua.LState, key string) lua.LValue {
 		if v, ok := req().ServerVariable(strings.ToUpper(key)); ok {
-			return lua.LString(v), true
+			return lua.LString(v)
 		}
-		return lua.LNil, true
+		return lua.LNil
+	}
+	vars := s.newObject("Request.ServerVariables", func(L *lua.LState, key string) (lua.LValue, bool) {
+		return varValue(L, key), true
 	}, nil)
 	vars.meta(s.L, "__call", func(L *lua.LState) int {
-		v, ok := req().ServerVariable(strings.ToUpper(L.CheckString(2)))
-		if !ok {
-			return 0
-		}
-		L.Push(lua.LString(v))
+		L.Push(varValue(L, L.CheckString(2)))
 		return 1
 	})
 	body := func(L *lua.LState) []byte {
@@ -202,8 +206,8 @@ func (s *state) request() *object {
 	}
 	// Request[k] looks in QueryString, Form, Cookies, then ServerVariables.
 	lookup := func(L *lua.LState, key string) lua.LValue {
-		for _, c := range []*object{query, form, cookies, vars} {
-			if v := L.GetField(c.proxy, key); v != lua.LNil {
+		for _, value := range []func(*lua.LState, string) lua.LValue{queryValue, formValue, cookieValue, varValue} {
+			if v := value(L, key); v != lua.LNil {
 				return v
 			}
 		}
@@ -252,6 +256,11 @@ func (s *state) response() *object {
 			return lua.LBool(r.out.buffered), true
 		case "CacheControl":
 			return lua.LString(r.cacheControl), true
+		case "Expires":
+			if r.expires == nil {
+				return lua.LNil, true
+			}
+			return lua.LNumber(*r.expires), true
 		case "IsClientConnected":
 			return lua.LBool(r.ctx.Err() == nil), true
 		}
@@ -277,7 +286,9 @@ func (s *state) response() *object {
 			if !ok {
 				L.RaiseError("Response.Expires must be a number of minutes, not %s", v.Type())
 			}
-			at := time.Now().Add(time.Duration(float64(n) * float64(time.Minute)))
+			minutes := float64(n)
+			r.expires = &minutes
+			at := time.Now().Add(time.Duration(minutes * float64(time.Minute)))
 			r.env.Response.Header().Set("Expires", at.UTC().Format(httpTime))
 		case "Buffer":
 			b, ok := v.(lua.LBool)
@@ -286,7 +297,7 @@ func (s *state) response() *object {
 			}
 			r.out.buffered = bool(b)
 			if !r.out.buffered {
-				r.out.flush()
+				r.out.flush(L)
 			}
 		default:
 			return false
@@ -298,7 +309,7 @@ func (s *state) response() *object {
 		return 0
 	})
 	o.method(L, "BinaryWrite", func(L *lua.LState) int {
-		s.run.out.writeString(L.CheckString(1))
+		s.run.out.writeString(L, L.CheckString(1))
 		return 0
 	})
 	o.method(L, "AddHeader", func(L *lua.LState) int {
@@ -320,13 +331,13 @@ func (s *state) response() *object {
 		r.status = 302
 		r.env.Response.Header().Set("Location", to)
 		r.out.buf = r.out.buf[:0]
-		r.out.writeString(`<html><head><title>Object moved</title></head><body><h1>Object Moved</h1>This object may be found <a href="` +
+		r.out.writeString(L, `<html><head><title>Object moved</title></head><body><h1>Object Moved</h1>This object may be found <a href="` +
 			html.EscapeString(to) + `">here</a>.</body></html>`)
-		r.stopPage()
+		r.stopPage(L)
 		return 0
 	})
 	o.method(L, "Flush", func(L *lua.LState) int {
-		s.run.out.flush()
+		s.run.out.flush(L)
 		return 0
 	})
 	o.method(L, "Clear", func(L *lua.LState) int {
@@ -334,12 +345,12 @@ func (s *state) response() *object {
 		return 0
 	})
 	o.method(L, "End", func(L *lua.LState) int {
-		s.run.stopPage()
+		s.run.stopPage(L)
 		return 0
 	})
 	o.method(L, "AppendToLog", func(L *lua.LState) int {
 		if r := s.run; r.env.Log != nil {
-			r.env.Log.Info("AppendToLog", "request_id", r.env.RequestID, "page", r.page.Name, "msg", L.CheckString(1))
+			r.env.Log.Info("AppendToLog", "request_id", r.env.RequestID, "page", r.page.Name, "text", L.CheckString(1))
 		}
 		return 0
 	})
@@ -474,12 +485,12 @@ func (s *state) server() *object {
 		return 1
 	})
 	o.method(L, "Execute", func(L *lua.LState) int {
-		s.run.runPage(s.loadPage(L, "Server.Execute", L.CheckString(1)))
+		s.run.runPage(L, s.loadPage(L, "Server.Execute", L.CheckString(1)))
 		return 0
 	})
 	o.method(L, "Transfer", func(L *lua.LState) int {
-		s.run.runPage(s.loadPage(L, "Server.Transfer", L.CheckString(1)))
-		s.run.stopPage()
+		s.run.runPage(L, s.loadPage(L, "Server.Transfer", L.CheckString(1)))
+		s.run.stopPage(L)
 		return 0
 	})
 	o.method(L, "GetLastError", func(L *lua.LState) int {

@@ -37,6 +37,7 @@ type run struct {
 	// headers the page set through properties, applied when the head is sent
 	contentType, charset, cacheControl string
 	cookies                            map[string]string // set by Response.Cookies
+	expires                            *float64          // Response.Expires, in minutes
 }
 
 // errorSite is where a runtime error was raised.
@@ -84,7 +85,7 @@ func (r *run) exec() error {
 	L := r.s.L
 	L.SetContext(r.ctx)
 	defer L.RemoveContext()
-	err := r.protected(func() { r.runPage(r.page) })
+	err := r.protected(func() { r.runPage(L, r.page) })
 	if err != nil {
 		return err
 	}
@@ -125,20 +126,20 @@ func (r *run) protected(f func()) (err error) {
 	return r.scriptError(obj, perr)
 }
 
-// runPage runs p's script blocks, then its body, in a fresh environment.
-func (r *run) runPage(p *Page) {
+// runPage runs p's script blocks, then its body, in a fresh environment, on
+// L: the run's state or a coroutine of it.
+func (r *run) runPage(L *lua.LState, p *Page) {
 	prevPage, prevGlobals := r.page, r.globals
 	defer func() { r.page, r.globals = prevPage, prevGlobals }()
 	r.page, r.globals = p, r.s.newEnv()
 	for _, proto := range p.scripts {
-		r.call(proto, r.globals)
+		r.call(L, proto, r.globals)
 	}
-	r.call(p.body, r.globals)
+	r.call(L, p.body, r.globals)
 }
 
 // call runs one compiled chunk in env.
-func (r *run) call(proto *lua.FunctionProto, env *lua.LTable) {
-	L := r.s.L
+func (r *run) call(L *lua.LState, proto *lua.FunctionProto, env *lua.LTable) {
 	fn := L.NewFunctionFromProto(proto)
 	fn.Env = env
 	L.Push(fn)
@@ -146,9 +147,9 @@ func (r *run) call(proto *lua.FunctionProto, env *lua.LTable) {
 }
 
 // stopPage ends the page without an error.
-func (r *run) stopPage() {
+func (r *run) stopPage(L *lua.LState) {
 	r.ended = true
-	r.s.L.Error(r.s.stop, 0)
+	L.Error(r.s.stop, 0)
 }
 
 // scriptError builds the *Error for a failed run.
@@ -265,26 +266,26 @@ func (o *output) release() {
 	o.buf = nil
 }
 
-func (o *output) grow(n int) {
+func (o *output) grow(L *lua.LState, n int) {
 	if o.buf == nil {
 		o.buf = *bufPool.Get().(*[]byte)
 	}
 	if len(o.buf)+n > o.limit {
-		o.r.s.L.RaiseError("the response buffer is over its limit of %d bytes: set Response.Buffer = false or call Response.Flush()", o.limit)
+		L.RaiseError("the response buffer is over its limit of %d bytes: set Response.Buffer = false or call Response.Flush()", o.limit)
 	}
 }
 
-func (o *output) writeString(s string) {
-	o.grow(len(s))
+func (o *output) writeString(L *lua.LState, s string) {
+	o.grow(L, len(s))
 	o.buf = append(o.buf, s...)
 	if !o.buffered {
-		o.flush()
+		o.flush(L)
 	}
 }
 
 // writeEscaped writes s HTML-escaped (& < > " ').
-func (o *output) writeEscaped(s string) {
-	o.grow(len(s))
+func (o *output) writeEscaped(L *lua.LState, s string) {
+	o.grow(L, len(s))
 	last := 0
 	for i := 0; i < len(s); i++ {
 		var esc string
@@ -308,10 +309,10 @@ func (o *output) writeEscaped(s string) {
 	}
 	o.buf = append(o.buf, s[last:]...)
 	if len(o.buf) > o.limit {
-		o.grow(0)
+		o.grow(L, 0)
 	}
 	if !o.buffered {
-		o.flush()
+		o.flush(L)
 	}
 }
 
@@ -338,19 +339,19 @@ func (o *output) commit(contentLength int) {
 }
 
 // flush sends the head and what the buffer holds.
-func (o *output) flush() {
+func (o *output) flush(L *lua.LState) {
 	o.commit(-1)
 	if len(o.buf) > 0 {
 		_, err := o.r.w.Write(o.buf)
 		o.buf = o.buf[:0]
 		if err != nil {
 			o.r.cancel(err)
-			o.r.s.L.RaiseError("writing the response: %v", err)
+			L.RaiseError("writing the response: %v", err)
 		}
 	}
 	if err := o.r.env.Response.Flush(); err != nil {
 		o.r.cancel(err)
-		o.r.s.L.RaiseError("flushing the response: %v", err)
+		L.RaiseError("flushing the response: %v", err)
 	}
 }
 

@@ -108,6 +108,9 @@ func newState(e *Engine) *state {
 	// Strings index the real library; scripts cannot reach their metatable.
 	L.SetMetatable(lua.LString(""), s.protect(L.NewTable(), str))
 
+	co := g.RawGetString(lua.CoroutineLibName).(*lua.LTable)
+	co.RawSetString("resume", L.NewFunction(s.resume(co.RawGetString("resume").(*lua.LFunction))))
+
 	tbl := g.RawGetString(lua.TabLibName).(*lua.LTable)
 	tbl.RawSetString("concat", L.NewFunction(tableConcat))
 
@@ -119,7 +122,7 @@ func newState(e *Engine) *state {
 		"string":    str,
 		"table":     tbl,
 		"math":      g.RawGetString(lua.MathLibName),
-		"coroutine": g.RawGetString(lua.CoroutineLibName),
+		"coroutine": co,
 		"os":        osLib,
 	} {
 		s.base.RawSetString(name, s.readOnlyView(lib.(*lua.LTable)))
@@ -183,7 +186,7 @@ func (s *state) rawset(L *lua.LState) int {
 // mustUnwind reports whether an error caught by a script's pcall must go on
 // unwinding: the page was ended, or its run was cancelled.
 func (s *state) mustUnwind(obj lua.LValue) bool {
-	return obj == s.stop || (s.run != nil && s.run.ctx.Err() != nil)
+	return obj == s.stop || (s.run != nil && (s.run.ended || s.run.ctx.Err() != nil))
 }
 
 func (s *state) pcall(L *lua.LState) int {
@@ -192,11 +195,36 @@ func (s *state) pcall(L *lua.LState) int {
 	return s.protectedResult(L, err)
 }
 
+// xpcall calls the script's handler for the errors a script may catch only:
+// the end of a page or of its run passes through untouched.
 func (s *state) xpcall(L *lua.LState) int {
 	handler := L.CheckFunction(2)
 	L.SetTop(1)
-	err := L.PCall(0, lua.MultRet, handler)
+	err := L.PCall(0, lua.MultRet, L.NewFunction(func(L *lua.LState) int {
+		obj := L.Get(1)
+		if s.mustUnwind(obj) {
+			L.Push(obj)
+			return 1
+		}
+		L.Push(handler)
+		L.Push(obj)
+		L.Call(1, 1)
+		return 1
+	}))
 	return s.protectedResult(L, err)
+}
+
+// resume is coroutine.resume that does not catch the end of a page or of
+// its run inside the coroutine.
+func (s *state) resume(orig *lua.LFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		L.Insert(orig, 1)
+		L.Call(L.GetTop()-1, lua.MultRet)
+		if L.Get(1) == lua.LFalse && s.mustUnwind(L.Get(2)) {
+			L.Error(L.Get(2), 0)
+		}
+		return L.GetTop()
+	}
 }
 
 func (s *state) protectedResult(L *lua.LState, err error) int {
@@ -224,7 +252,7 @@ func (s *state) print(L *lua.LState) int {
 		parts[i] = L.ToStringMeta(L.Get(i + 1)).String()
 	}
 	if r := s.run; r != nil && r.env.Log != nil {
-		r.env.Log.Info("print", "request_id", r.env.RequestID, "page", r.page.Name, "msg", strings.Join(parts, "\t"))
+		r.env.Log.Info("print", "request_id", r.env.RequestID, "page", r.page.Name, "text", strings.Join(parts, "\t"))
 	}
 	return 0
 }
