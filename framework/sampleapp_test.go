@@ -258,6 +258,12 @@ func TestSampleAppErrorPage(t *testing.T) {
 		t.Errorf("Cache-Control %q, want no-store", cc)
 	}
 	mustContain(t, "log", a.log.String(), `"file":"inc/order.inc"`, `"line":3`)
+	// The reference the page shows is the request ID of the log entry.
+	ref := regexp.MustCompile(`<code class="ref">([^<]+)</code>`).FindStringSubmatch(body)
+	if ref == nil {
+		t.Fatalf("no reference in the error page:\n%s", body)
+	}
+	mustContain(t, "log", a.log.String(), `"request_id":"`+ref[1]+`"`)
 }
 
 func TestSampleAppHidden(t *testing.T) {
