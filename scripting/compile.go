@@ -180,6 +180,9 @@ func (c *compiler) include(from string, n *page.Include) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if f.Directives != (page.Directives{}) {
+		return 0, c.errorf(from, n.Pos.Line, nil, "%s has page directives (<%%@ %%>): they belong in the page, not in an included file", name)
+	}
 	proto, err := c.file(f)
 	if err != nil {
 		return 0, err
@@ -221,7 +224,8 @@ func compileLua(name, src string, chain []string) (*lua.FunctionProto, error) {
 				line = strings.Count(src, "\n") + 1
 			}
 			msg := pe.Message
-			if pe.Token != "" && line > 0 {
+			// A token of generated code would mean nothing to the page's author.
+			if pe.Token != "" && line > 0 && !strings.Contains(pe.Token, "__") && pe.Token != ";" {
 				msg = fmt.Sprintf("%s near '%s'", pe.Message, pe.Token)
 			}
 			return nil, compileError(name, line, chain, err, msg)

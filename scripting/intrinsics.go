@@ -331,8 +331,8 @@ func (s *state) response() *object {
 		r.status = 302
 		r.env.Response.Header().Set("Location", to)
 		r.out.buf = r.out.buf[:0]
-		r.out.writeString(L, `<html><head><title>Object moved</title></head><body><h1>Object Moved</h1>This object may be found <a href="` +
-			html.EscapeString(to) + `">here</a>.</body></html>`)
+		r.out.writeString(L, `<html><head><title>Object moved</title></head><body><h1>Object Moved</h1>This object may be found <a href="`+
+			html.EscapeString(to)+`">here</a>.</body></html>`)
 		r.stopPage(L)
 		return 0
 	})

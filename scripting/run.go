@@ -44,6 +44,7 @@ type run struct {
 type errorSite struct {
 	file, traceback string
 	line            int
+	includes        []string // "file:line" of the includes that led there, outermost first
 }
 
 func newRun(ctx context.Context, e *Engine, s *state, w io.Writer, p *Page, env *Env) *run {
@@ -103,10 +104,14 @@ func (r *run) protected(f func()) (err error) {
 			if !ok {
 				panic(v)
 			}
+			if r.where == nil {
+				r.where = errorSiteOf(L, 0) // the stack is still there
+			}
 			err = r.scriptError(ae.Object, ae)
 		}
 	}()
-	L.Push(L.NewFunction(func(*lua.LState) int { f(); return 0 }))
+	r.s.protectedFn = f
+	L.Push(r.s.callProtected)
 	perr := L.PCall(0, 0, r.s.onError)
 	L.SetTop(0)
 	if perr == nil {
@@ -163,6 +168,9 @@ func (r *run) scriptError(obj lua.LValue, cause error) *Error {
 		return &Error{Kind: Canceled, File: r.siteFile(), Line: r.siteLine(), Msg: "the request was canceled", Err: c}
 	}
 	e := &Error{Kind: Runtime, File: r.siteFile(), Line: r.siteLine(), Traceback: r.siteTrace(), Err: cause}
+	if r.where != nil {
+		e.Includes = r.where.includes
+	}
 	switch v := obj.(type) {
 	case lua.LString:
 		e.Msg = string(v)
@@ -202,38 +210,49 @@ func (r *run) siteTrace() string {
 // the error was raised, with the Lua stack intact, and records the innermost
 // Lua frame and a traceback.
 func (s *state) recordError(L *lua.LState) int {
-	r := s.run
-	if r != nil && r.where == nil && L.Get(1) != s.stop {
-		site := &errorSite{}
-		var tb strings.Builder
-		tb.WriteString("stack traceback:")
-		for level := 1; ; level++ {
-			dbg, ok := L.GetStack(level)
-			if !ok {
-				break
-			}
-			if _, err := L.GetInfo("Sln", dbg, lua.LNil); err != nil {
-				break
-			}
-			if dbg.What == "G" {
-				if !strings.HasPrefix(dbg.Name, "__") {
-					fmt.Fprintf(&tb, "\n\t[Go]: in function '%s'", dbg.Name)
-				}
-				continue
-			}
-			if dbg.Source == "" || dbg.CurrentLine < 0 {
-				continue
-			}
-			if site.file == "" {
-				site.file, site.line = dbg.Source, dbg.CurrentLine
-			}
-			fmt.Fprintf(&tb, "\n\t%s:%d: in %s", dbg.Source, dbg.CurrentLine, funcName(dbg))
-		}
-		site.traceback = tb.String()
-		r.where = site
+	if r := s.run; r != nil && r.where == nil && L.Get(1) != s.stop {
+		r.where = errorSiteOf(L, 1)
 	}
 	L.Push(L.Get(1))
 	return 1
+}
+
+// errorSiteOf walks L's stack from level up: the innermost Lua frame is
+// where the error is, each further main chunk of another file is an include
+// (or Server.Execute) that led there.
+func errorSiteOf(L *lua.LState, level int) *errorSite {
+	site := &errorSite{}
+	var tb strings.Builder
+	tb.WriteString("stack traceback:")
+	chunk := ""
+	for ; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("Sln", dbg, lua.LNil); err != nil {
+			break
+		}
+		if dbg.What == "G" {
+			if !strings.HasPrefix(dbg.Name, "__") {
+				fmt.Fprintf(&tb, "\n\t[Go]: in function '%s'", dbg.Name)
+			}
+			continue
+		}
+		if dbg.Source == "" || dbg.CurrentLine < 0 {
+			continue
+		}
+		if site.file == "" {
+			site.file, site.line = dbg.Source, dbg.CurrentLine
+			chunk = dbg.Source
+		} else if dbg.LineDefined == 0 && dbg.Source != chunk {
+			site.includes = append([]string{fmt.Sprintf("%s:%d", dbg.Source, dbg.CurrentLine)}, site.includes...)
+			chunk = dbg.Source
+		}
+		fmt.Fprintf(&tb, "\n\t%s:%d: in %s", dbg.Source, dbg.CurrentLine, funcName(dbg))
+	}
+	site.traceback = tb.String()
+	return site
 }
 
 func funcName(dbg *lua.Debug) string {

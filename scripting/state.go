@@ -66,7 +66,7 @@ func newState(e *Engine) *state {
 		CallStackSize:       callStackSize,
 		RegistrySize:        registrySize,
 		RegistryMaxSize:     registryMaxSize,
-		MinimizeStackMemory: true,
+		MinimizeStackMemory: false, // its growing call stack panics past its end (gopher-lua v1.1.2)
 	})
 	s := &state{L: L, e: e, readOnly: map[*lua.LTable]bool{}, modules: map[string]*module{}}
 	for _, lib := range []struct {
