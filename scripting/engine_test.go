@@ -46,3 +46,35 @@ func TestEngineSmoke(t *testing.T) {
 		t.Logf("%s: %v\n%s", name, err, se.Traceback)
 	}
 }
+
+// TestErrorChains: errors inside included files name the include chain, and
+// an included file may not carry page directives.
+func TestErrorChains(t *testing.T) {
+	e := New(Config{FS: fstest.MapFS{
+		"p.lasp":   {Data: []byte("a\n<!--#include file=\"a.inc\"-->")},
+		"a.inc":    {Data: []byte("b\n\n<!--#include file=\"b.inc\"-->")},
+		"b.inc":    {Data: []byte("<% local t = nil; t.x = 1 %>")},
+		"d.lasp":   {Data: []byte("x\n<!--#include file=\"dir.inc\"-->")},
+		"dir.inc":  {Data: []byte(`<%@ ContentType="text/plain" %>`)},
+		"gen.lasp": {Data: []byte("<% for i = 1, 3 %>x<%= i %>")},
+	}})
+	defer e.Close()
+	for _, tc := range []struct {
+		page, want string
+		includes   []string
+	}{
+		{"p.lasp", "b.inc:1: attempt to index", []string{"p.lasp:2", "a.inc:3"}},
+		{"d.lasp", "d.lasp:2: dir.inc has page directives", nil},
+		{"gen.lasp", "gen.lasp:1: syntax error", nil},
+	} {
+		_, err := runPage(t, e, tc.page, nil)
+		var se *Error
+		if !errors.As(err, &se) || !strings.HasPrefix(se.Error(), tc.want) || strings.Contains(se.Error(), "__") {
+			t.Errorf("%s: %v, want prefix %q", tc.page, err, tc.want)
+			continue
+		}
+		if tc.includes != nil && strings.Join(se.Includes, " ") != strings.Join(tc.includes, " ") {
+			t.Errorf("%s: includes %q, want %q", tc.page, se.Includes, tc.includes)
+		}
+	}
+}
