@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -15,7 +16,7 @@ func BenchmarkServePage(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer root.Close()
-	srv, err := New(Config{Root: root.FS()})
+	srv, err := New(Config{Root: root.FS(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
