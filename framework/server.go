@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"lasp/scope"
 	"lasp/scripting"
 )
 
@@ -27,6 +28,10 @@ type Server struct {
 
 	idPrefix string
 	seq      atomic.Uint64
+
+	// app and appLock are Application's contents and Application:Lock().
+	app     *scope.Contents
+	appLock scope.Lock
 
 	// routes caches URL paths that resolved to pages. Without -dev a page is
 	// compiled once and kept, so the file system need not be asked again.
@@ -71,6 +76,7 @@ func New(cfg Config) (*Server, error) {
 		fsys:     cfg.Root,
 		log:      cfg.Logger,
 		idPrefix: hex.EncodeToString(id[:]),
+		app:      scope.NewContents("Application"),
 		engine: scripting.New(scripting.Config{
 			FS:            cfg.Root,
 			Dir:           cfg.Dir,
@@ -158,6 +164,7 @@ func (s *Server) runPage(rw *response, r *http.Request, p *scripting.Page, env *
 	env.Request = req
 	env.Response = rw
 	env.Log = s.log
+	env.Application, env.ApplicationLock = s.app, &s.appLock
 	err := s.engine.Run(r.Context(), rw, p, env)
 	if err != nil && (tooLarge(req.bodyErr) || tooLarge(req.formErr)) {
 		return errTooLarge

@@ -57,6 +57,9 @@ type Env struct {
 	Status int
 	// LastError is what Server.GetLastError returns (in an error page).
 	LastError *Error
+	// Application is the application's contents, ApplicationLock its lock.
+	Application     Contents
+	ApplicationLock Locker
 	// ScriptTimeout overrides the engine's default for this request when > 0.
 	ScriptTimeout time.Duration
 }

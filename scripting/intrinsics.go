@@ -56,6 +56,7 @@ func (s *state) installIntrinsics() {
 	b.RawSetString("Request", s.request().proxy)
 	b.RawSetString("Response", s.response().proxy)
 	b.RawSetString("Server", s.server().proxy)
+	b.RawSetString("Application", s.application().proxy)
 }
 
 // writeValue writes v as <%= %> (escaped) or <%- %> and Response.Write (raw) do.

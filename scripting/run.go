@@ -38,6 +38,7 @@ type run struct {
 	contentType, charset, cacheControl string
 	cookies                            map[string]string // set by Response.Cookies
 	expires                            *float64          // Response.Expires, in minutes
+	lockedApp                          bool              // Application:Lock was called
 }
 
 // errorSite is where a runtime error was raised.
@@ -76,6 +77,9 @@ func (r *run) setTimeout(d time.Duration) {
 }
 
 func (r *run) release() {
+	if r.lockedApp {
+		r.env.ApplicationLock.ReleaseAll(r) // a lock held when the page ends
+	}
 	r.timer.Stop()
 	r.cancel(context.Canceled)
 	r.out.release()
