@@ -5,7 +5,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"time"
+
+	"lasp/scripting"
 )
+
+// Component is a Go component class, registered in Config.Components: its
+// progid, threading model and constructor. See scripting.Component.
+type Component = scripting.Component
 
 // Config configures a Server. Its zero value serves the current directory
 // with production defaults.
@@ -34,6 +40,10 @@ type Config struct {
 	// Zero means 4 MiB.
 	MaxResponseBuffer int
 
+	// Components are the Go components pages can create by progid, besides
+	// the built-in Lasp.Dictionary and Lasp.Counters.
+	Components []Component
+
 	// Logger receives request logs, script errors and Lua print output.
 	// Nil means slog.Default().
 	Logger *slog.Logger
@@ -47,6 +57,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxRequestBody < 0 {
 		errs = append(errs, errors.New("framework: negative MaxRequestBody"))
+	}
+	if err := scripting.CheckComponents(c.Components); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxResponseBuffer < 0 {
 		errs = append(errs, errors.New("framework: negative MaxResponseBuffer"))

@@ -84,6 +84,7 @@ func New(cfg Config) (*Server, error) {
 			ScriptTimeout: cfg.ScriptTimeout,
 			MaxOutput:     cfg.MaxResponseBuffer,
 			Logger:        cfg.Logger,
+			Components:    cfg.Components,
 		}),
 	}
 	return s, nil

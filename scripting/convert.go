@@ -42,7 +42,10 @@ func convertIn(v lua.LValue, seen map[*lua.LTable]bool) scope.Value {
 		}
 		seen[v] = true
 		defer delete(seen, v)
-		if v.Metatable != lua.LNil {
+		if mt, ok := v.Metatable.(*lua.LTable); ok {
+			if progid, ok := mt.RawGetString("__progid").(lua.LString); ok {
+				return luaInstance{string(progid)}
+			}
 			return scope.Unstorable{What: "a table with a metatable"}
 		}
 		return tableIn(v, seen)
@@ -111,6 +114,8 @@ func (s *state) fromValue(L *lua.LState, v scope.Value) lua.LValue {
 			t.RawSetString(k, s.fromValue(L, v[k]))
 		}
 		return t
+	case *goObject:
+		return s.wrapObject(L, v)
 	case scope.Object:
 		ud := L.NewUserData()
 		ud.Value = v

@@ -3,6 +3,7 @@ package scripting
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sync/singleflight"
+
+	"lasp/scope"
 )
 
 // Config configures an Engine.
@@ -35,6 +38,9 @@ type Config struct {
 	MaxIdleStates int
 	// Logger receives engine events. Nil means slog.Default().
 	Logger *slog.Logger
+	// Components are the Go components pages can create, besides the
+	// Builtins. A progid given twice is an error.
+	Components []Component
 }
 
 // Engine compiles and runs the pages of one application. It is safe for
@@ -50,6 +56,8 @@ type Engine struct {
 
 	libs []stamp // -dev: the lib/ files as last seen
 
+	components map[string]*Component
+
 	poolMu  sync.Mutex
 	idle    []*state
 	gen     atomic.Uint64
@@ -57,7 +65,8 @@ type Engine struct {
 	inUse   atomic.Int64
 }
 
-// New returns an Engine for cfg.
+// New returns an Engine for cfg. It panics on a progid registered twice; use
+// CheckComponents first to get that as an error.
 func New(cfg Config) *Engine {
 	if cfg.ScriptTimeout == 0 {
 		cfg.ScriptTimeout = 90 * time.Second
@@ -71,11 +80,16 @@ func New(cfg Config) *Engine {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	comps, err := components(cfg.Components)
+	if err != nil {
+		panic(err)
+	}
 	return &Engine{
-		cfg:     cfg,
-		pages:   map[string]*Page{},
-		modules: map[string]*lua.FunctionProto{},
-		modSt:   map[string][]stamp{},
+		components: comps,
+		cfg:        cfg,
+		pages:      map[string]*Page{},
+		modules:    map[string]*lua.FunctionProto{},
+		modSt:      map[string][]stamp{},
 	}
 }
 
@@ -241,4 +255,27 @@ func (e *Engine) checkLibs() {
 		e.libs = now
 		e.gen.Add(1)
 	}
+}
+
+// CheckComponents reports a component list New would refuse.
+func CheckComponents(list []Component) error {
+	_, err := components(list)
+	return err
+}
+
+func components(list []Component) (map[string]*Component, error) {
+	m := map[string]*Component{}
+	for _, c := range append(Builtins(), list...) {
+		if !progIDPattern.MatchString(c.ProgID) || c.New == nil {
+			return nil, fmt.Errorf("scripting: component %q: a progid is two or more dotted names and New is required", c.ProgID)
+		}
+		if c.Threading != scope.Agile && c.Threading != scope.Apartment {
+			return nil, fmt.Errorf("scripting: component %q: Threading must be scope.Agile or scope.Apartment", c.ProgID)
+		}
+		if _, dup := m[c.ProgID]; dup {
+			return nil, fmt.Errorf("scripting: component %q is registered twice", c.ProgID)
+		}
+		m[c.ProgID] = &c
+	}
+	return m, nil
 }

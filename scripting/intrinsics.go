@@ -466,6 +466,10 @@ func (s *state) server() *object {
 		s.run.setTimeout(time.Duration(float64(n) * float64(time.Second)))
 		return true
 	})
+	o.method(L, "CreateObject", func(L *lua.LState) int {
+		L.Push(s.createObject(L, L.CheckString(1)))
+		return 1
+	})
 	o.method(L, "HTMLEncode", func(L *lua.LState) int {
 		str, _ := valueString(L, L.Get(1))
 		L.Push(lua.LString(html.EscapeString(str)))

@@ -39,6 +39,7 @@ type run struct {
 	cookies                            map[string]string // set by Response.Cookies
 	expires                            *float64          // Response.Expires, in minutes
 	lockedApp                          bool              // Application:Lock was called
+	created                            []func() error    // Terminate of page-scope objects
 }
 
 // errorSite is where a runtime error was raised.
@@ -91,6 +92,7 @@ func (r *run) exec() error {
 	L.SetContext(r.ctx)
 	defer L.RemoveContext()
 	err := r.protected(func() { r.runPage(L, r.page) })
+	r.terminateCreated()
 	if err != nil {
 		return err
 	}
@@ -141,6 +143,9 @@ func (r *run) runPage(L *lua.LState, p *Page) {
 	prevPage, prevGlobals := r.page, r.globals
 	defer func() { r.page, r.globals = prevPage, prevGlobals }()
 	r.page, r.globals = p, r.s.newEnv()
+	if len(p.Objects) > 0 {
+		r.globals.Metatable = r.s.objectEnvMT(p)
+	}
 	for _, proto := range p.scripts {
 		r.call(L, proto, r.globals)
 	}

@@ -46,7 +46,8 @@ type state struct {
 	callProtected *lua.LFunction
 	protectedFn   func()
 	modules       map[string]*module
-	gen           uint64 // engine generation this state was made in
+	goObjectMT    *lua.LTable // metatable of Go component objects
+	gen           uint64      // engine generation this state was made in
 
 	run *run // the request using this state; nil when idle
 }
@@ -127,6 +128,7 @@ func newState(e *Engine) *state {
 	} {
 		s.base.RawSetString(name, s.readOnlyView(lib.(*lua.LTable)))
 	}
+	s.goObjectMT = s.newGoObjectMT()
 	s.installIntrinsics()
 
 	s.envMT = s.protect(L.NewTable(), s.base)
