@@ -1,0 +1,161 @@
+package globalfile
+
+import (
+	"strings"
+)
+
+// lexObject reads an <object> declaration at start: the opening tag, and
+// the closing </object> unless the tag is self-closing.
+func (p *parser) lexObject(start int) (int, error) {
+	t, err := p.lexTag(start, "object")
+	if err != nil {
+		return 0, err
+	}
+	if err := p.checkRunat(t); err != nil {
+		return 0, err
+	}
+	obj, err := p.objectAttrs(t)
+	if err != nil {
+		return 0, err
+	}
+	end := t.end
+	if !t.selfClosing {
+		if end, err = p.closeObject(t); err != nil {
+			return 0, err
+		}
+	}
+	p.file.Objects = append(p.file.Objects, obj)
+	return end, nil
+}
+
+// objectAttrs validates the attributes of the <object> tag t and returns
+// the object they declare. The id must also be new in the file.
+func (p *parser) objectAttrs(t *tag) (Object, error) {
+	obj := Object{Pos: p.pos(t.start)}
+	var id attr
+	for _, a := range t.attrs {
+		if !a.hasValue {
+			return Object{}, p.errorf(a.off, "attribute %s needs a value", a.name)
+		}
+		var err error
+		switch a.key {
+		case "runat": // checked by checkRunat
+		case "scope":
+			obj.Scope, err = p.scope(a)
+		case "id":
+			id, err = a, p.checkID(a)
+		case "progid":
+			obj.ProgID, err = p.progID(a)
+		case "classid":
+			err = p.errorf(a.off, "classid is not supported: name the component with progid")
+		default:
+			err = p.errorf(a.off, "unknown attribute %s on <object> (want runat, scope, id and progid)", a.name)
+		}
+		if err != nil {
+			return Object{}, err
+		}
+	}
+	switch {
+	case obj.Scope == 0:
+		return Object{}, p.errorf(t.start, "<object> needs a scope attribute: Application, Session or Page")
+	case id.name == "":
+		return Object{}, p.errorf(t.start, "<object> needs an id attribute")
+	case obj.ProgID == "":
+		return Object{}, p.errorf(t.start, "<object> needs a progid attribute")
+	}
+	if line, ok := p.ids[id.value]; ok {
+		return Object{}, p.errorf(id.off, "object id %q declared twice (first on line %d)", id.value, line)
+	}
+	p.ids[id.value] = p.pos(id.off).Line
+	obj.ID = id.value
+	return obj, nil
+}
+
+// scope reads a scope attribute: Application, Session or Page, in any case.
+func (p *parser) scope(a attr) (Scope, error) {
+	v := strings.TrimSpace(a.value)
+	for _, s := range []Scope{Application, Session, Page} {
+		if strings.EqualFold(v, s.String()) {
+			return s, nil
+		}
+	}
+	return 0, p.errorf(a.off, "scope %q is not Application, Session or Page", a.value)
+}
+
+// checkID checks that an id attribute names a Lua identifier that a script
+// may use for the object.
+func (p *parser) checkID(a attr) error {
+	v := a.value
+	switch {
+	case !isIdentifier(v):
+		return p.errorf(a.off, "object id %q is not a Lua identifier", v)
+	case luaKeywords[v]:
+		return p.errorf(a.off, "object id %q is a Lua keyword", v)
+	case intrinsics[v]:
+		return p.errorf(a.off, "object id %q is the name of an intrinsic object", v)
+	case strings.HasPrefix(v, "__lasp"):
+		return p.errorf(a.off, "object id %q is reserved: ids starting with __lasp belong to Lasp", v)
+	}
+	return nil
+}
+
+// progID reads a progid attribute: names of letters, digits and "_"
+// separated by dots, without surrounding white space.
+func (p *parser) progID(a attr) (string, error) {
+	v := strings.TrimSpace(a.value)
+	if v == "" {
+		return "", p.errorf(a.off, "empty progid")
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !isLetter(c) && !isDigit(c) && c != '_' && c != '.' {
+			return "", p.errorf(a.off, "progid %q may hold only letters, digits, \".\" and \"_\"", v)
+		}
+	}
+	if strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") || strings.Contains(v, "..") {
+		return "", p.errorf(a.off, "progid %q has an empty name between dots", v)
+	}
+	return v, nil
+}
+
+// closeObject reads what follows the non-self-closing <object> tag t: white
+// space, then </object>. It returns the offset just past </object>.
+func (p *parser) closeObject(t *tag) (int, error) {
+	end, after := p.findCloseTag(t.end, "object")
+	k := skipSpace(p.src, t.end)
+	switch {
+	case end < 0, k < end && (isTagStart(p.lower[k:], "object") || isTagStart(p.lower[k:], "script")):
+		return 0, p.errorf(t.start, "unclosed <object> tag: missing </object> (or />)")
+	case k < end:
+		return 0, p.errorf(k, "only white space may appear between <object> and </object>")
+	}
+	return after, nil
+}
+
+// isIdentifier reports whether s is a Lua identifier: [A-Za-z_][A-Za-z0-9_]*.
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isLetter(c) && c != '_' && (i == 0 || !isDigit(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// luaKeywords are the reserved words of Lua 5.1, plus goto.
+var luaKeywords = map[string]bool{
+	"and": true, "break": true, "do": true, "else": true, "elseif": true,
+	"end": true, "false": true, "for": true, "function": true, "goto": true,
+	"if": true, "in": true, "local": true, "nil": true, "not": true,
+	"or": true, "repeat": true, "return": true, "then": true, "true": true,
+	"until": true, "while": true,
+}
+
+// intrinsics are the names of the intrinsic objects, which an object id may
+// not hide. Lua is case-sensitive, and so is the comparison.
+var intrinsics = map[string]bool{
+	"Request": true, "Response": true, "Server": true, "Session": true, "Application": true,
+}

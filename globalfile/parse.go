@@ -1,0 +1,194 @@
+package globalfile
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// byteOrderMark is the UTF-8 byte order mark, white space at the start of a
+// file.
+const byteOrderMark = "\uFEFF"
+
+// allowed says what a global file may hold, for error messages.
+const allowed = `a global file holds only <object runat="server"> tags, <script runat="server"> blocks, HTML comments and white space`
+
+// Parse parses the source of a global file, naming errors after name
+// (normally "global.lasa"). The error, if any, is an *Error.
+func Parse(name, src string) (*File, error) {
+	p := newParser(name, src)
+	if err := p.parse(); err != nil {
+		return nil, err
+	}
+	return p.file, nil
+}
+
+// parser holds the state of one Parse call.
+type parser struct {
+	name  string
+	src   string
+	lower string // src with ASCII letters lowercased; same length as src
+	lines []int  // byte offset of the start of each line
+
+	file *File
+	ids  map[string]int // object id -> line of its id attribute
+}
+
+func newParser(name, src string) *parser {
+	lines := []int{0}
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\n' {
+			lines = append(lines, i+1)
+		}
+	}
+	return &parser{
+		name:  name,
+		src:   src,
+		lower: asciiLower(src),
+		lines: lines,
+		file:  &File{Name: name},
+		ids:   map[string]int{},
+	}
+}
+
+// parse reads the file construct by construct, skipping the white space
+// between them.
+func (p *parser) parse() error {
+	i := 0
+	if strings.HasPrefix(p.src, byteOrderMark) {
+		i = len(byteOrderMark)
+	}
+	for {
+		i = skipSpace(p.src, i)
+		if i >= len(p.src) {
+			return nil
+		}
+		end, err := p.lexAt(i)
+		if err != nil {
+			return err
+		}
+		i = end
+	}
+}
+
+// lexAt reads the construct that starts at src[i], which is not white
+// space, and returns the offset just past it.
+func (p *parser) lexAt(i int) (int, error) {
+	rest := p.lower[i:]
+	switch {
+	case strings.HasPrefix(rest, "<!--"):
+		return p.lexComment(i)
+	case strings.HasPrefix(rest, "<%"):
+		return 0, p.errorf(i, "<%% %%> blocks are not allowed in a global file: put code in a <script runat=\"server\"> block")
+	case isTagStart(rest, "object"):
+		return p.lexObject(i)
+	case isTagStart(rest, "script"):
+		return p.lexScript(i)
+	case isTagStart(rest, "/object"), isTagStart(rest, "/script"):
+		return 0, p.errorf(i, "%s> without an opening tag", p.src[i:i+len("</object")])
+	}
+	return 0, p.unexpected(i)
+}
+
+// lexComment skips the HTML comment at start. A server-side include is not
+// a comment, and not allowed.
+func (p *parser) lexComment(start int) (int, error) {
+	body := start + len("<!--")
+	if strings.HasPrefix(p.lower[skipSpace(p.src, body):], "#include") {
+		return 0, p.errorf(start, "#include is not allowed in a global file")
+	}
+	k := strings.Index(p.src[body:], "-->")
+	if k < 0 {
+		return 0, p.errorf(start, "unclosed comment: missing -->")
+	}
+	return body + k + len("-->"), nil
+}
+
+// unexpected reports the text or tag at i, which a global file may not
+// hold.
+func (p *parser) unexpected(i int) *Error {
+	if p.src[i] == '<' {
+		j := i + 1
+		if j < len(p.src) && p.src[j] == '/' {
+			j++
+		}
+		k := j
+		for k < len(p.src) && isNameByte(p.src[k]) {
+			k++
+		}
+		if k > j && (isLetter(p.src[j]) || p.src[j] == '!' || p.src[j] == '?') {
+			return p.errorf(i, "%s> tag is not allowed: %s", p.src[i:k], allowed)
+		}
+	}
+	return p.errorf(i, "text %q is not allowed: %s", snippet(p.src[i:]), allowed)
+}
+
+// snippet returns the start of s up to its first line end, at most about
+// 20 bytes, cut on a rune boundary.
+func snippet(s string) string {
+	if k := strings.IndexAny(s, "\r\n"); k >= 0 {
+		s = s[:k]
+	}
+	const max = 20
+	if len(s) <= max {
+		return s
+	}
+	k := max
+	for k > 0 && !utf8.RuneStart(s[k]) {
+		k--
+	}
+	return s[:k] + "..."
+}
+
+// pos converts a byte offset into a line and column.
+func (p *parser) pos(off int) Pos {
+	line := sort.Search(len(p.lines), func(k int) bool { return p.lines[k] > off }) - 1
+	return Pos{Line: line + 1, Col: off - p.lines[line] + 1}
+}
+
+// errorf returns an *Error positioned at byte offset off.
+func (p *parser) errorf(off int, format string, args ...any) *Error {
+	pos := p.pos(off)
+	return &Error{Name: p.name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)}
+}
+
+// isSpace reports whether c is ASCII white space.
+func isSpace(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\f', '\v':
+		return true
+	}
+	return false
+}
+
+// skipSpace returns the offset of the first byte at or after i in s that is
+// not white space.
+func skipSpace(s string, i int) int {
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// isLetter reports whether c is an ASCII letter.
+func isLetter(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// isDigit reports whether c is an ASCII digit.
+func isDigit(c byte) bool {
+	return '0' <= c && c <= '9'
+}
+
+// asciiLower lowercases the ASCII letters of s and leaves every other byte
+// alone, so offsets into the result are offsets into s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
