@@ -37,6 +37,13 @@ type Server struct {
 	// compiled once and kept, so the file system need not be asked again.
 	routes sync.Map // string → target
 
+	// global is the compiled global.lasa (nil without one); globalErr the
+	// error that stopped it from loading, shown on every page in -dev.
+	global    *scripting.Page
+	globalErr error
+	started   atomic.Bool // Application_OnStart has run
+	startMu   sync.Mutex
+
 	mu       sync.Mutex
 	closing  bool
 	inflight sync.WaitGroup
@@ -86,6 +93,13 @@ func New(cfg Config) (*Server, error) {
 			Logger:        cfg.Logger,
 			Components:    cfg.Components,
 		}),
+	}
+	if err := s.loadGlobal(); err != nil {
+		if !cfg.Dev {
+			return nil, err
+		}
+		s.globalErr = err
+		s.log.Error("global.lasa does not load", "err", err.Error())
 	}
 	return s, nil
 }
@@ -152,6 +166,9 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 	if !t.page {
 		return serveStatic(rw.w, r, s.fsys, t.name)
 	}
+	if err := s.start(r.Context(), id); err != nil {
+		return err
+	}
 	p, err := s.engine.Page(t.name)
 	if err != nil {
 		return err
@@ -186,6 +203,7 @@ func (s *Server) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("framework: close: %w", ctx.Err())
 	}
+	s.end(ctx)
 	st := s.engine.Stats()
 	s.engine.Close()
 	s.log.Info("application ended", "lua_states_created", st.Created)

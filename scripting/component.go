@@ -201,3 +201,16 @@ type luaInstance struct{ progid string }
 
 func (o luaInstance) ProgID() string             { return o.progid }
 func (o luaInstance) Threading() scope.Threading { return scope.Apartment }
+
+// HasComponent reports whether progid names a registered Go component or a
+// Lua component file.
+func (e *Engine) HasComponent(progid string) bool {
+	if _, ok := e.components[progid]; ok {
+		return true
+	}
+	if !progIDPattern.MatchString(progid) {
+		return false
+	}
+	_, err := fs.Stat(e.cfg.FS, "components/"+progid+".lua")
+	return err == nil
+}
