@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"lasp/globalfile"
+	"lasp/scope"
 	"lasp/scripting"
 )
 
@@ -43,7 +45,38 @@ func (s *Server) loadGlobal() error {
 		return err
 	}
 	s.global = g
+	factories := map[string]scope.Factory{}
+	s.pageObjects = map[string]string{}
+	for _, o := range f.Objects {
+		switch o.Scope {
+		case globalfile.Application:
+			progid := o.ProgID
+			factories[o.ID] = func(ctx context.Context) (scope.Object, error) {
+				return s.engine.NewObject(ctx, progid, s.appApartment)
+			}
+		case globalfile.Page:
+			s.pageObjects[o.ID] = o.ProgID
+		}
+	}
+	s.statics = scope.NewStatics(factories)
 	return nil
+}
+
+// appApartment is the application's apartment, started on first need.
+func (s *Server) appApartment() *scripting.Apartment {
+	s.aptOnce.Do(func() {
+		s.apt = s.engine.NewApartment("Application", *s.eventEnv(""))
+	})
+	return s.apt
+}
+
+// declared finds an Application-scope object of global.lasa.
+func (s *Server) declared(ctx context.Context, id string) (scope.Object, bool, error) {
+	if s.statics == nil || !slices.Contains(s.statics.IDs(), id) {
+		return nil, false, nil
+	}
+	o, err := s.statics.Get(ctx, id)
+	return o, err == nil, err
 }
 
 // start runs Application_OnStart once, inside the first page request;
@@ -81,8 +114,17 @@ func (s *Server) end(ctx context.Context) {
 	if err := s.engine.RunEvent(ctx, s.global, "Application_OnEnd", s.eventEnv("")); err != nil {
 		s.log.Error("Application_OnEnd failed", "err", err.Error())
 	}
+	if err := s.statics.Close(ctx); err != nil {
+		s.log.Error("terminating Application objects", "err", err.Error())
+	}
+	if s.apt != nil {
+		if err := s.apt.Close(ctx); err != nil {
+			s.log.Error("closing the application's apartment", "err", err.Error())
+		}
+	}
 }
 
 func (s *Server) eventEnv(id string) *scripting.Env {
-	return &scripting.Env{RequestID: id, Log: s.log, Application: s.app, ApplicationLock: &s.appLock}
+	return &scripting.Env{RequestID: id, Log: s.log, Application: s.app, ApplicationLock: &s.appLock,
+		Declared: s.declared, PageObjects: s.pageObjects}
 }

@@ -42,7 +42,13 @@ type Server struct {
 	global    *scripting.Page
 	globalErr error
 	started   atomic.Bool // Application_OnStart has run
-	startMu   sync.Mutex
+	// statics creates global.lasa's Application objects on first reference;
+	// pageObjects are its Page-scope declarations (id → progid).
+	statics     *scope.Statics
+	pageObjects map[string]string
+	apt         *scripting.Apartment // the application's apartment, once needed
+	aptOnce     sync.Once
+	startMu     sync.Mutex
 
 	mu       sync.Mutex
 	closing  bool
@@ -183,6 +189,7 @@ func (s *Server) runPage(rw *response, r *http.Request, p *scripting.Page, env *
 	env.Response = rw
 	env.Log = s.log
 	env.Application, env.ApplicationLock = s.app, &s.appLock
+	env.Declared, env.PageObjects = s.declared, s.pageObjects
 	err := s.engine.Run(r.Context(), rw, p, env)
 	if err != nil && (tooLarge(req.bodyErr) || tooLarge(req.formErr)) {
 		return errTooLarge

@@ -55,14 +55,28 @@ var progIDPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za
 func (s *state) createObject(L *lua.LState, progid string) lua.LValue {
 	r := s.run
 	if c, ok := s.e.components[progid]; ok {
-		inst, err := c.New()
-		if err != nil {
-			L.RaiseError("creating %s: %v", progid, err)
-		}
-		o := &goObject{c: c, inst: inst}
+		o := s.newGoObject(L, c)
 		r.created = append(r.created, o.Terminate)
 		return s.wrapObject(L, o)
 	}
+	self, terminate := s.newLuaInstance(L, progid)
+	if terminate != nil {
+		r.created = append(r.created, terminate)
+	}
+	return self
+}
+
+func (s *state) newGoObject(L *lua.LState, c *Component) *goObject {
+	inst, err := c.New()
+	if err != nil {
+		L.RaiseError("creating %s: %v", c.ProgID, err)
+	}
+	return &goObject{c: c, inst: inst}
+}
+
+// newLuaInstance makes an instance of the Lua component progid in L's
+// state, running Initialize; terminate calls its Terminate (nil if none).
+func (s *state) newLuaInstance(L *lua.LState, progid string) (self *lua.LTable, terminate func() error) {
 	if !progIDPattern.MatchString(progid) {
 		L.RaiseError("unknown progid %q", progid)
 	}
@@ -72,7 +86,7 @@ func (s *state) createObject(L *lua.LState, progid string) lua.LValue {
 	}
 	if err != nil {
 		if se, ok := err.(*Error); ok {
-			r.pending = se
+			s.run.pending = se
 		}
 		L.RaiseError("creating %s: %v", progid, err)
 	}
@@ -85,7 +99,7 @@ func (s *state) createObject(L *lua.LState, progid string) lua.LValue {
 	if !ok {
 		L.RaiseError("components/%s.lua must return a table of methods", progid)
 	}
-	self := L.NewTable()
+	self = L.NewTable()
 	mt := L.NewTable()
 	mt.RawSetString("__index", class)
 	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
@@ -100,16 +114,27 @@ func (s *state) createObject(L *lua.LState, progid string) lua.LValue {
 		L.Call(1, 0)
 	}
 	if term, ok := class.RawGetString("Terminate").(*lua.LFunction); ok {
-		r.created = append(r.created, func() error {
+		terminate = func() error {
 			return L.CallByParam(lua.P{Fn: term, NRet: 0, Protect: true}, self)
-		})
+		}
 	}
-	return self
+	return self, terminate
+}
+
+// caller is an object whose methods Lua calls through a userdata: a Go
+// component's object or a proxy to an apartment.
+type caller interface {
+	scope.Object
+	Call(ctx context.Context, method string, args []scope.Value) ([]scope.Value, error)
+}
+
+func (o *goObject) Call(ctx context.Context, method string, args []scope.Value) ([]scope.Value, error) {
+	return o.inst.Call(ctx, method, args)
 }
 
 // wrapObject gives a Go object to Lua: a userdata whose every field is a
 // method, callable with "." or ":".
-func (s *state) wrapObject(L *lua.LState, o *goObject) *lua.LUserData {
+func (s *state) wrapObject(L *lua.LState, o caller) *lua.LUserData {
 	ud := L.NewUserData()
 	ud.Value = scope.Object(o)
 	ud.Metatable = s.goObjectMT
@@ -134,8 +159,10 @@ func (s *state) newGoObjectMT() *lua.LTable {
 	return mt
 }
 
-// callGo calls method of the Go object in ud with the Lua arguments.
+// callGo calls method of the object in ud with the Lua arguments, which
+// must be plain data or agile objects.
 func (s *state) callGo(L *lua.LState, ud *lua.LUserData, method string) int {
+	o := ud.Value.(caller)
 	first := 1
 	if L.GetTop() > 0 && L.Get(1) == ud {
 		first = 2
@@ -143,15 +170,14 @@ func (s *state) callGo(L *lua.LState, ud *lua.LUserData, method string) int {
 	args := make([]scope.Value, 0, L.GetTop()-first+1)
 	for i := first; i <= L.GetTop(); i++ {
 		v := toValue(L.Get(i))
-		if u, ok := v.(scope.Unstorable); ok {
-			L.RaiseError("%s.%s: argument %d is %s, not plain data", ud.Value.(scope.Object).ProgID(), method, i-first+1, u.What)
+		if err := scope.Check("the callee's", "", v); err != nil {
+			L.RaiseError("%s.%s: argument %d cannot be passed (%s)", o.ProgID(), method, i-first+1, err.(*scope.AgilityError).Reason)
 		}
 		args = append(args, v)
 	}
-	o := ud.Value.(*goObject)
-	res, err := o.inst.Call(s.run.ctx, method, args)
+	res, err := o.Call(s.run.ctx, method, args)
 	if err != nil {
-		L.RaiseError("%s.%s: %v", o.c.ProgID, method, err)
+		L.RaiseError("%s.%s: %v", o.ProgID(), method, err)
 	}
 	for _, v := range res {
 		L.Push(s.fromValue(L, v))
@@ -213,4 +239,46 @@ func (e *Engine) HasComponent(progid string) bool {
 	}
 	_, err := fs.Stat(e.cfg.FS, "components/"+progid+".lua")
 	return err == nil
+}
+
+// declared resolves a global name that is not a global: an object that
+// global.lasa declares, created on its first reference. It is kept in the
+// request's globals, so later references cost nothing.
+func (s *state) declared(L *lua.LState) int {
+	name, ok := L.Get(2).(lua.LString)
+	r := s.run
+	if !ok || r == nil || r.globals == nil {
+		return 0
+	}
+	var obj lua.LValue
+	if progid, ok := r.env.PageObjects[string(name)]; ok {
+		obj = s.createObject(L, progid)
+	} else if r.env.Declared != nil {
+		o, ok, err := r.env.Declared(r.ctx, string(name))
+		if err != nil {
+			L.RaiseError("creating %s: %v", name, err)
+		}
+		if !ok {
+			return 0
+		}
+		obj = s.fromValue(L, o)
+	} else {
+		return 0
+	}
+	r.globals.RawSetString(string(name), obj)
+	L.Push(obj)
+	return 1
+}
+
+// NewObject makes an object of progid for Application or Session scope: an
+// agile Go component's object directly, anything else in apt behind a proxy.
+func (e *Engine) NewObject(ctx context.Context, progid string, apt func() *Apartment) (scope.Object, error) {
+	if c, ok := e.components[progid]; ok && c.Threading == scope.Agile {
+		inst, err := c.New()
+		if err != nil {
+			return nil, err
+		}
+		return &goObject{c: c, inst: inst}, nil
+	}
+	return apt().Create(ctx, progid)
 }

@@ -114,7 +114,12 @@ func (s *state) fromValue(L *lua.LState, v scope.Value) lua.LValue {
 			t.RawSetString(k, s.fromValue(L, v[k]))
 		}
 		return t
-	case *goObject:
+	case *Proxy:
+		if self, ok := s.apartment.local(v); ok {
+			return self // an object of this very apartment: call it directly
+		}
+		return s.wrapObject(L, v)
+	case caller:
 		return s.wrapObject(L, v)
 	case scope.Object:
 		ud := L.NewUserData()

@@ -1,10 +1,13 @@
 package scripting
 
 import (
+	"context"
 	"log/slog"
 	"net/textproto"
 	"net/url"
 	"time"
+
+	"lasp/scope"
 )
 
 // Request is what a page reads of its request.
@@ -60,6 +63,13 @@ type Env struct {
 	// Application is the application's contents, ApplicationLock its lock.
 	Application     Contents
 	ApplicationLock Locker
+	// Declared finds an object declared in global.lasa with Application (or
+	// Session) scope by id, creating it on first reference; ok is false for
+	// an id that is not declared.
+	Declared func(ctx context.Context, id string) (obj scope.Object, ok bool, err error)
+	// PageObjects are global.lasa's Page-scope declarations, id → progid:
+	// each request that references one gets its own.
+	PageObjects map[string]string
 	// ScriptTimeout overrides the engine's default for this request when > 0.
 	ScriptTimeout time.Duration
 }

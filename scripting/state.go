@@ -47,6 +47,7 @@ type state struct {
 	protectedFn   func()
 	modules       map[string]*module
 	goObjectMT    *lua.LTable // metatable of Go component objects
+	apartment     *Apartment  // the apartment owning this state; nil for pooled states
 	gen           uint64      // engine generation this state was made in
 
 	run *run // the request using this state; nil when idle
@@ -132,6 +133,7 @@ func newState(e *Engine) *state {
 	s.installIntrinsics()
 
 	s.envMT = s.protect(L.NewTable(), s.base)
+	s.base.Metatable = s.protect(L.NewTable(), L.NewFunction(s.declared))
 	s.readOnly[s.base] = true
 	s.stop = L.NewUserData()
 	s.onError = L.NewFunction(s.recordError)

@@ -1,0 +1,221 @@
+package scripting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"lasp/scope"
+)
+
+// An Apartment is one goroutine that owns one Lua state and hosts the
+// apartment-threaded objects of one application or one session. Requests
+// reach its objects through Proxies: each call is sent to the goroutine and
+// waited for; arguments and results cross as copies of plain data or as
+// agile objects. A call waits only for its own apartment, so one session's
+// slow object never holds up another session.
+type Apartment struct {
+	name string
+	e    *Engine
+	env  Env
+	jobs chan func()
+	quit chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	// owned by the apartment's goroutine
+	s       *state
+	page    *Page
+	objects map[*Proxy]*lua.LTable
+	ends    []func() error // Terminate of each object, in creation order
+}
+
+// ErrApartmentClosed is the error of a call to an apartment that has ended.
+var ErrApartmentClosed = errors.New("the object's apartment has ended")
+
+// NewApartment starts an apartment. env gives its objects Application and
+// the log; they see no request.
+func (e *Engine) NewApartment(name string, env Env) *Apartment {
+	if env.Request == nil {
+		env.Request = noRequest{}
+	}
+	a := &Apartment{
+		name: name, e: e, env: env,
+		jobs:    make(chan func()),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+		page:    &Page{Name: "apartment " + name},
+		objects: map[*Proxy]*lua.LTable{},
+	}
+	a.s = newState(e)
+	a.s.apartment = a
+	go a.loop()
+	return a
+}
+
+func (a *Apartment) loop() {
+	defer close(a.done)
+	for {
+		select {
+		case job := <-a.jobs:
+			job()
+		case <-a.quit:
+			return
+		}
+	}
+}
+
+// do runs fn on the apartment's goroutine, in a run bounded by ctx, and
+// waits for it. Once started, a call ends soon after ctx does.
+func (a *Apartment) do(ctx context.Context, fn func(L *lua.LState)) error {
+	result := make(chan error, 1)
+	job := func() {
+		env := a.env
+		env.Response = noResponse{make(map[string][]string)}
+		r := newRun(ctx, a.e, a.s, io.Discard, a.page, &env)
+		a.s.run = r
+		L := a.s.L
+		L.SetContext(r.ctx)
+		err := r.protected(func() { fn(L) })
+		L.RemoveContext()
+		r.release()
+		a.s.run = nil
+		result <- err
+	}
+	select {
+	case a.jobs <- job:
+		return <-result
+	case <-a.quit:
+		return ErrApartmentClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Create makes an object of progid in the apartment and returns its proxy:
+// a Lua component, or a Go component that is not agile.
+func (a *Apartment) Create(ctx context.Context, progid string) (*Proxy, error) {
+	p := &Proxy{a: a, progid: progid}
+	err := a.do(ctx, func(L *lua.LState) {
+		if c, ok := a.e.components[progid]; ok {
+			o := a.s.newGoObject(L, c)
+			ud := a.s.wrapObject(L, o)
+			self := L.NewTable()
+			self.RawSetString("__go", ud)
+			a.objects[p] = self
+			a.ends = append(a.ends, o.Terminate)
+			return
+		}
+		self, terminate := a.s.newLuaInstance(L, progid)
+		a.objects[p] = self
+		if terminate != nil {
+			a.ends = append(a.ends, terminate)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// local returns the object behind p when p belongs to this apartment (a is
+// nil for pooled request states).
+func (a *Apartment) local(p *Proxy) (lua.LValue, bool) {
+	if a == nil || p.a != a {
+		return nil, false
+	}
+	self := a.objects[p]
+	if ud, ok := self.RawGetString("__go").(*lua.LUserData); ok {
+		return ud, true
+	}
+	return self, true
+}
+
+// Close terminates the apartment's objects, newest first, and ends its
+// goroutine and Lua state. Calls after Close fail with ErrApartmentClosed.
+func (a *Apartment) Close(ctx context.Context) error {
+	var errs []error
+	a.once.Do(func() {
+		err := a.do(ctx, func(L *lua.LState) {
+			for i := len(a.ends) - 1; i >= 0; i-- {
+				if err := a.ends[i](); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			a.ends = nil
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+		close(a.quit)
+		<-a.done
+		a.s.close()
+	})
+	return errors.Join(errs...)
+}
+
+// A Proxy stands for an object that lives in an apartment. It is agile: any
+// request may hold and call it, and it may be stored in Application or
+// Session scope; every call runs in the object's apartment.
+type Proxy struct {
+	a      *Apartment
+	progid string
+}
+
+var _ scope.Proxy = (*Proxy)(nil)
+
+func (p *Proxy) ProgID() string             { return p.progid }
+func (p *Proxy) Threading() scope.Threading { return scope.Agile }
+func (p *Proxy) Apartment() string          { return p.a.name }
+
+// Call calls method on the object in its apartment and waits for the result.
+func (p *Proxy) Call(ctx context.Context, method string, args []scope.Value) ([]scope.Value, error) {
+	var res []scope.Value
+	err := p.a.do(ctx, func(L *lua.LState) {
+		self, ok := p.a.local(p)
+		if !ok {
+			L.RaiseError("%s: the object is gone", p.progid)
+		}
+		if ud, ok := self.(*lua.LUserData); ok {
+			out, err := ud.Value.(caller).Call(ctx, method, args)
+			if err != nil {
+				L.RaiseError("%v", err)
+			}
+			res = out
+			return
+		}
+		fn, ok := L.GetField(self, method).(*lua.LFunction)
+		if !ok {
+			L.RaiseError("%s has no method %q", p.progid, method)
+		}
+		top := L.GetTop()
+		L.Push(fn)
+		L.Push(self)
+		for _, v := range args {
+			L.Push(p.a.s.fromValue(L, v))
+		}
+		L.Call(1+len(args), lua.MultRet)
+		for i := top + 1; i <= L.GetTop(); i++ {
+			v := toValue(L.Get(i))
+			if err := scope.Check("", "", v); err != nil {
+				L.RaiseError("%s.%s: result %d %s", p.progid, method, i-top, leaveReason(err))
+			}
+			res = append(res, v)
+		}
+		L.SetTop(top)
+	})
+	return res, err
+}
+
+// leaveReason words an agility refusal for a value leaving an apartment.
+func leaveReason(err error) string {
+	var ae *scope.AgilityError
+	if errors.As(err, &ae) {
+		return fmt.Sprintf("cannot leave its apartment (%s)", ae.Reason)
+	}
+	return err.Error()
+}
