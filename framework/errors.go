@@ -25,7 +25,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, id string, rw *res
 		status = http.StatusNotFound
 	case errors.Is(err, errTooLarge):
 		status = http.StatusRequestEntityTooLarge
-	case errors.Is(err, errShuttingDown):
+	case errors.Is(err, errShuttingDown), errors.Is(err, errSessionBusy):
 		status = http.StatusServiceUnavailable
 	}
 	if status == http.StatusInternalServerError {

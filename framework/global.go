@@ -47,6 +47,7 @@ func (s *Server) loadGlobal() error {
 	s.global = g
 	factories := map[string]scope.Factory{}
 	s.pageObjects = map[string]string{}
+	s.sessionObjects = map[string]string{}
 	for _, o := range f.Objects {
 		switch o.Scope {
 		case globalfile.Application:
@@ -56,6 +57,8 @@ func (s *Server) loadGlobal() error {
 			}
 		case globalfile.Page:
 			s.pageObjects[o.ID] = o.ProgID
+		case globalfile.Session:
+			s.sessionObjects[o.ID] = o.ProgID
 		}
 	}
 	s.statics = scope.NewStatics(factories)

@@ -44,11 +44,14 @@ type Server struct {
 	started   atomic.Bool // Application_OnStart has run
 	// statics creates global.lasa's Application objects on first reference;
 	// pageObjects are its Page-scope declarations (id → progid).
-	statics     *scope.Statics
-	pageObjects map[string]string
-	apt         *scripting.Apartment // the application's apartment, once needed
-	aptOnce     sync.Once
-	startMu     sync.Mutex
+	statics        *scope.Statics
+	pageObjects    map[string]string
+	sessionObjects map[string]string // global.lasa's Session objects, id → progid
+	sessMu         sync.Mutex
+	sessions       map[string]*session
+	apt            *scripting.Apartment // the application's apartment, once needed
+	aptOnce        sync.Once
+	startMu        sync.Mutex
 
 	mu       sync.Mutex
 	closing  bool
@@ -90,6 +93,7 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		idPrefix: hex.EncodeToString(id[:]),
 		app:      scope.NewContents("Application"),
+		sessions: map[string]*session{},
 		engine: scripting.New(scripting.Config{
 			FS:            cfg.Root,
 			Dir:           cfg.Dir,
@@ -179,7 +183,35 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.runPage(rw, r, p, &scripting.Env{RequestID: id})
+	env := &scripting.Env{RequestID: id}
+	if p.Directives.EnableSessionState == "False" {
+		env.NoSession = "the page has EnableSessionState=False"
+		env.Declared = s.declaredIn(nil)
+		return s.runPage(rw, r, p, env)
+	}
+	ss, isNew := s.session(rw.w, r)
+	env.Session, env.Declared = ss, s.declaredIn(ss)
+	if p.Directives.EnableSessionState == "ReadOnly" {
+		env.SessionReadOnly = true
+	} else {
+		if err := ss.acquire(r.Context(), s.cfg.ScriptTimeout); err != nil {
+			return err
+		}
+		defer ss.release()
+	}
+	if isNew && s.global != nil {
+		start := s.eventEnv(id)
+		start.Session, start.Declared = ss, env.Declared
+		start.Request = &request{r: r, maxBody: s.cfg.MaxRequestBody}
+		if err := s.engine.RunEvent(r.Context(), s.global, "Session_OnStart", start); err != nil {
+			return err
+		}
+	}
+	err = s.runPage(rw, r, p, env)
+	if ss.isAbandoned() {
+		s.endSession(context.WithoutCancel(r.Context()), ss)
+	}
+	return err
 }
 
 // runPage runs p for r, completing env with the request's parts.
@@ -189,7 +221,10 @@ func (s *Server) runPage(rw *response, r *http.Request, p *scripting.Page, env *
 	env.Response = rw
 	env.Log = s.log
 	env.Application, env.ApplicationLock = s.app, &s.appLock
-	env.Declared, env.PageObjects = s.declared, s.pageObjects
+	env.PageObjects = s.pageObjects
+	if env.Declared == nil {
+		env.Declared = s.declared
+	}
 	err := s.engine.Run(r.Context(), rw, p, env)
 	if err != nil && (tooLarge(req.bodyErr) || tooLarge(req.formErr)) {
 		return errTooLarge
@@ -210,6 +245,7 @@ func (s *Server) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("framework: close: %w", ctx.Err())
 	}
+	s.endSessions(ctx)
 	s.end(ctx)
 	st := s.engine.Stats()
 	s.engine.Close()
@@ -220,4 +256,6 @@ func (s *Server) Close(ctx context.Context) error {
 var (
 	errShuttingDown = errors.New("the server is shutting down")
 	errTooLarge     = errors.New("the request body is too large")
+	errSessionBusy  = errors.New("the session stayed busy for the whole script timeout")
+	errNoSession    = errors.New("a Session object needs a session, and this page has EnableSessionState=False")
 )

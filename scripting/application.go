@@ -33,64 +33,97 @@ var (
 	_ Locker   = (*scope.Lock)(nil)
 )
 
-// application builds the Application object over the run's
-// Env.Application and Env.ApplicationLock.
-func (s *state) application() *object {
+// scopeObject builds Application or Session: name[k] and name.Contents
+// over the Contents that contents returns (it raises when there is none);
+// writable reports whether this page may change them. StaticObjects[id]
+// finds the declared objects by id.
+// props, if not nil, answers the object's own properties before its contents.
+func (s *state) scopeObject(name string, contents func(L *lua.LState) Contents, writable func(L *lua.LState), props *properties) *object {
 	L := s.L
-	app := func(L *lua.LState) (Contents, Locker) {
-		env := s.run.env
-		if env.Application == nil {
-			L.RaiseError("Application is not available here")
-		}
-		return env.Application, env.ApplicationLock
-	}
 	get := func(L *lua.LState, key string) lua.LValue {
-		c, _ := app(L)
-		v, _ := c.Get(key)
+		v, _ := contents(L).Get(key)
 		return s.fromValue(L, v)
 	}
 	set := func(L *lua.LState, key string, v lua.LValue) {
-		c, _ := app(L)
+		c := contents(L)
+		writable(L)
 		if err := c.Set(key, toValue(v)); err != nil {
 			L.RaiseError("%v", err)
 		}
 	}
-	contents := s.newObject("Application.Contents", func(L *lua.LState, key string) (lua.LValue, bool) {
+	c := s.newObject(name+".Contents", func(L *lua.LState, key string) (lua.LValue, bool) {
 		if key == "Count" {
-			c, _ := app(L)
-			return lua.LNumber(c.Len()), true
+			return lua.LNumber(contents(L).Len()), true
 		}
 		return get(L, key), true
 	}, func(L *lua.LState, key string, v lua.LValue) bool {
 		set(L, key, v)
 		return true
 	})
-	contents.method(L, "Remove", func(L *lua.LState) int {
-		c, _ := app(L)
+	c.method(L, "Remove", func(L *lua.LState) int {
+		c := contents(L)
+		writable(L)
 		c.Remove(L.CheckString(1))
 		return 0
 	})
-	contents.method(L, "RemoveAll", func(L *lua.LState) int {
-		c, _ := app(L)
+	c.method(L, "RemoveAll", func(L *lua.LState) int {
+		c := contents(L)
+		writable(L)
 		c.RemoveAll()
 		return 0
 	})
-	contents.method(L, "Keys", func(L *lua.LState) int {
-		c, _ := app(L)
-		L.Push(stringArray(L, c.Keys()))
+	c.method(L, "Keys", func(L *lua.LState) int {
+		L.Push(stringArray(L, contents(L).Keys()))
 		return 1
 	})
-	o := s.newObject("Application", func(L *lua.LState, key string) (lua.LValue, bool) {
+	statics := s.newObject(name+".StaticObjects", func(L *lua.LState, id string) (lua.LValue, bool) {
+		contents(L)
+		r := s.run
+		if r.env.Declared == nil {
+			return lua.LNil, true
+		}
+		o, ok, err := r.env.Declared(r.ctx, id)
+		if err != nil {
+			L.RaiseError("creating %s: %v", id, err)
+		}
+		if !ok {
+			return lua.LNil, true
+		}
+		return s.fromValue(L, o), true
+	}, nil)
+	o := s.newObject(name, func(L *lua.LState, key string) (lua.LValue, bool) {
+		if props != nil {
+			if v, ok := props.get(L, key); ok {
+				return v, true
+			}
+		}
 		return get(L, key), true
 	}, func(L *lua.LState, key string, v lua.LValue) bool {
-		set(L, key, v)
+		if props == nil || !props.set(L, key, v) {
+			set(L, key, v)
+		}
 		return true
 	})
-	o.field("Contents", contents.proxy)
+	o.field("Contents", c.proxy)
+	o.field("StaticObjects", statics.proxy)
+	return o
+}
+
+// application builds the Application object over the run's
+// Env.Application and Env.ApplicationLock.
+func (s *state) application() *object {
+	L := s.L
+	contents := func(L *lua.LState) Contents {
+		if s.run.env.Application == nil {
+			L.RaiseError("Application is not available here")
+		}
+		return s.run.env.Application
+	}
+	o := s.scopeObject("Application", contents, func(*lua.LState) {}, nil)
 	o.method(L, "Lock", func(L *lua.LState) int {
-		_, lock := app(L)
+		contents(L)
 		r := s.run
-		if err := lock.Lock(r.ctx, r); err != nil {
+		if err := r.env.ApplicationLock.Lock(r.ctx, r); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) || errors.Is(context.Cause(r.ctx), errScriptTimeout) {
 				L.RaiseError("Application:Lock: the page's script timeout passed while it waited for the lock")
 			}
@@ -100,10 +133,73 @@ func (s *state) application() *object {
 		return 0
 	})
 	o.method(L, "Unlock", func(L *lua.LState) int {
-		_, lock := app(L)
-		if err := lock.Unlock(s.run); err != nil {
+		contents(L)
+		if err := s.run.env.ApplicationLock.Unlock(s.run); err != nil {
 			L.RaiseError("Application:Unlock: %v", err)
 		}
+		return 0
+	})
+	return o
+}
+
+// properties are an intrinsic's own properties, beside its contents.
+type properties struct {
+	get getter
+	set setter
+}
+
+// Session is one session as a page sees it.
+type Session interface {
+	Contents
+	ID() string
+	// Timeout is Session.Timeout in minutes.
+	Timeout() float64
+	SetTimeout(minutes float64)
+	// Abandon ends the session when the page finishes.
+	Abandon()
+}
+
+// session builds the Session object over Env.Session.
+func (s *state) session() *object {
+	L := s.L
+	sess := func(L *lua.LState) Session {
+		env := s.run.env
+		if env.Session == nil {
+			L.RaiseError("Session is not available: %s", env.NoSession)
+		}
+		return env.Session
+	}
+	contents := func(L *lua.LState) Contents { return sess(L) }
+	writable := func(L *lua.LState) {
+		if s.run.env.SessionReadOnly {
+			L.RaiseError("Session is read-only on this page (EnableSessionState=ReadOnly)")
+		}
+	}
+	o := s.scopeObject("Session", contents, writable, &properties{
+		get: func(L *lua.LState, key string) (lua.LValue, bool) {
+			switch key {
+			case "SessionID":
+				return lua.LString(sess(L).ID()), true
+			case "Timeout":
+				return lua.LNumber(sess(L).Timeout()), true
+			}
+			return nil, false
+		},
+		set: func(L *lua.LState, key string, v lua.LValue) bool {
+			if key != "Timeout" {
+				return false
+			}
+			n, ok := v.(lua.LNumber)
+			if !ok || n <= 0 {
+				L.RaiseError("Session.Timeout must be a positive number of minutes")
+			}
+			writable(L)
+			sess(L).SetTimeout(float64(n))
+			return true
+		},
+	})
+	o.method(L, "Abandon", func(L *lua.LState) int {
+		sess(L).Abandon()
 		return 0
 	})
 	return o

@@ -63,6 +63,12 @@ type Env struct {
 	// Application is the application's contents, ApplicationLock its lock.
 	Application     Contents
 	ApplicationLock Locker
+	// Session is the request's session; nil when the page has none, and
+	// NoSession then says why (for the error of a page that touches it).
+	// SessionReadOnly refuses writes (EnableSessionState=ReadOnly).
+	Session         Session
+	NoSession       string
+	SessionReadOnly bool
 	// Declared finds an object declared in global.lasa with Application (or
 	// Session) scope by id, creating it on first reference; ok is false for
 	// an id that is not declared.

@@ -57,6 +57,7 @@ func (s *state) installIntrinsics() {
 	b.RawSetString("Response", s.response().proxy)
 	b.RawSetString("Server", s.server().proxy)
 	b.RawSetString("Application", s.application().proxy)
+	b.RawSetString("Session", s.session().proxy)
 }
 
 // writeValue writes v as <%= %> (escaped) or <%- %> and Response.Write (raw) do.

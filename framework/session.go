@@ -1,0 +1,184 @@
+package framework
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"sync"
+	"time"
+
+	"lasp/scope"
+	"lasp/scripting"
+)
+
+// sessionCookie names the session cookie (SPEC 6).
+const sessionCookie = "LASPSESSIONID"
+
+// defaultSessionTimeout is Session.Timeout, in minutes, until a page sets it.
+const defaultSessionTimeout = 20
+
+// A session lives in this process: its contents, its declared objects and
+// its own apartment. Sessions expire, and their cookies are signed, with the
+// sessions work (issue 4); until then a session ends on Abandon and at
+// shutdown.
+type session struct {
+	*scope.Contents
+	id   string
+	lock chan struct{} // held by the EnableSessionState=True page running in it
+
+	mu        sync.Mutex
+	timeout   float64
+	abandoned bool
+
+	statics *scope.Statics
+	apt     *scripting.Apartment
+	aptOnce sync.Once
+}
+
+var _ scripting.Session = (*session)(nil)
+
+func (ss *session) ID() string { return ss.id }
+
+func (ss *session) Timeout() float64 {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.timeout
+}
+
+func (ss *session) SetTimeout(minutes float64) {
+	ss.mu.Lock()
+	ss.timeout = minutes
+	ss.mu.Unlock()
+}
+
+func (ss *session) Abandon() {
+	ss.mu.Lock()
+	ss.abandoned = true
+	ss.mu.Unlock()
+}
+
+func (ss *session) isAbandoned() bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.abandoned
+}
+
+// newSession makes a session with a fresh 128-bit random ID.
+func (s *Server) newSession() *session {
+	var b [16]byte
+	rand.Read(b[:])
+	ss := &session{
+		Contents: scope.NewContents("Session"),
+		id:       hex.EncodeToString(b[:]),
+		lock:     make(chan struct{}, 1),
+		timeout:  defaultSessionTimeout,
+	}
+	factories := map[string]scope.Factory{}
+	for id, progid := range s.sessionObjects {
+		factories[id] = func(ctx context.Context) (scope.Object, error) {
+			return s.engine.NewObject(ctx, progid, func() *scripting.Apartment {
+				ss.aptOnce.Do(func() { ss.apt = s.engine.NewApartment("Session "+ss.id, *s.eventEnv("")) })
+				return ss.apt
+			})
+		}
+	}
+	ss.statics = scope.NewStatics(factories)
+	return ss
+}
+
+// session finds the request's session by its cookie, or starts one and
+// sets the cookie; isNew says Session_OnStart must run.
+func (s *Server) session(w http.ResponseWriter, r *http.Request) (ss *session, isNew bool) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.sessMu.Lock()
+		ss = s.sessions[c.Value]
+		s.sessMu.Unlock()
+		if ss != nil {
+			return ss, false
+		}
+	}
+	ss = s.newSession()
+	s.sessMu.Lock()
+	s.sessions[ss.id] = ss
+	s.sessMu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: ss.id, Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	return ss, true
+}
+
+// acquire waits for the session's lock: requests of one session run one at
+// a time. The wait holds no Lua state and is bounded by the script timeout.
+func (ss *session) acquire(ctx context.Context, limit time.Duration) error {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case ss.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return errSessionBusy
+	}
+}
+
+func (ss *session) release() { <-ss.lock }
+
+// endSession runs Session_OnEnd, then ends the session's objects and
+// apartment. It runs once per session: the session leaves the table first.
+func (s *Server) endSession(ctx context.Context, ss *session) {
+	s.sessMu.Lock()
+	_, live := s.sessions[ss.id]
+	delete(s.sessions, ss.id)
+	s.sessMu.Unlock()
+	if !live {
+		return
+	}
+	if s.global != nil {
+		env := s.eventEnv("")
+		env.Session = ss
+		env.Declared = s.declaredIn(ss)
+		if err := s.engine.RunEvent(ctx, s.global, "Session_OnEnd", env); err != nil {
+			s.log.Error("Session_OnEnd failed", "session", ss.id[:8], "err", err.Error())
+		}
+	}
+	if err := ss.statics.Close(ctx); err != nil {
+		s.log.Error("terminating Session objects", "err", err.Error())
+	}
+	if ss.apt != nil {
+		if err := ss.apt.Close(ctx); err != nil {
+			s.log.Error("closing a session's apartment", "err", err.Error())
+		}
+	}
+}
+
+// endSessions ends every live session (at shutdown).
+func (s *Server) endSessions(ctx context.Context) {
+	s.sessMu.Lock()
+	all := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		all = append(all, ss)
+	}
+	s.sessMu.Unlock()
+	for _, ss := range all {
+		s.endSession(ctx, ss)
+	}
+}
+
+// declaredIn finds global.lasa's Application objects, then ss's Session
+// objects (ss may be nil: a page without a session).
+func (s *Server) declaredIn(ss *session) func(context.Context, string) (scope.Object, bool, error) {
+	return func(ctx context.Context, id string) (scope.Object, bool, error) {
+		if o, ok, err := s.declared(ctx, id); ok || err != nil {
+			return o, ok, err
+		}
+		if _, ok := s.sessionObjects[id]; !ok {
+			return nil, false, nil
+		}
+		if ss == nil {
+			return nil, false, errNoSession
+		}
+		o, err := ss.statics.Get(ctx, id)
+		return o, err == nil, err
+	}
+}

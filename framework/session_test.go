@@ -1,0 +1,168 @@
+package framework
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var sessionApp = map[string]string{
+	"global.lasa": `<object runat="server" scope="Application" id="g_morris" progid="Animals.Cat"></object>
+<object runat="server" scope="Session" id="s_fido" progid="Animals.Dog"></object>
+<script runat="server">
+local function log(event) Application["events"] = (Application["events"] or "") .. event .. ";" end
+function Application_OnStart() log("AppStart") Application["dogs"] = 0 end
+function Session_OnStart() Session["visits"] = 0 log("SessStart") end
+function Session_OnEnd() log("SessEnd:" .. tostring(Session["visits"])) end
+function Application_OnEnd() log("AppEnd") end
+</script>`,
+	"components/Animals.Dog.lua": `local Dog = {}
+function Dog:Initialize() self.barks = 0 Application["dogs"] = Application["dogs"] + 1 end
+function Dog:WoofWoof() self.barks = self.barks + 1 return "Woof #" .. self.barks end
+function Dog:Speak() return "woof" end
+function Dog:Terminate() Application["events"] = Application["events"] .. "DogEnd;" end
+return Dog
+`,
+	"components/Animals.Cat.lua": `local Cat = {}
+function Cat:MateWith(other) return "cat + " .. other:Speak() end
+return Cat
+`,
+	"visit.lasp":      `<% Session["visits"] = Session["visits"] + 1 %><%= Session["visits"] %> <%= #Session.SessionID %>`,
+	"id.lasp":         `<%= Session.SessionID %>`,
+	"woof.lasp":       `<%= s_fido:WoofWoof() %>`,
+	"mate.lasp":       `<%= g_morris:MateWith(s_fido) %>`,
+	"static.lasp":     `<%= Session.StaticObjects["s_fido"]:WoofWoof() %>`,
+	"abandon.lasp":    `<% Session:Abandon() %>bye`,
+	"events.lasp":     `<%@ EnableSessionState="False" %><%= Application["events"] %>`,
+	"dogs.lasp":       `<%@ EnableSessionState="False" %><%= Application["dogs"] %>`,
+	"nosess.lasp":     `<%@ EnableSessionState="False" %><% local x = Session["visits"] %>`,
+	"nosessobj.lasp":  `<%@ EnableSessionState="False" %><%= s_fido:WoofWoof() %>`,
+	"readonly.lasp":   `<%@ EnableSessionState="ReadOnly" %><%= Session["visits"] %><% Session["visits"] = 0 %>`,
+	"ro.lasp":         `<%@ EnableSessionState="ReadOnly" %><%= s_fido:Speak() %>`,
+	"inc.lasp":        `<% Session["n"] = (Session["n"] or 0) + 1 %>`,
+	"n.lasp":          `<%= Session["n"] %>`,
+	"storedog.lasp":   `<% Session["d"] = Server.CreateObject("Animals.Dog") %>`,
+	"storeproxy.lasp": `<% Application["fido"] = s_fido %><%= Application["fido"]:Speak() %>`,
+	"timeout.lasp":    `<% Session.Timeout = 1.5 %><%= Session.Timeout %>`,
+}
+
+// client is a browser: it keeps its cookies.
+func client(t *testing.T, a *app) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Transport: a.Client().Transport}
+}
+
+func fetch(t *testing.T, a *app, c *http.Client, path string) (int, string) {
+	t.Helper()
+	res, err := c.Get(a.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+func mustFetch(t *testing.T, a *app, c *http.Client, path string) string {
+	t.Helper()
+	status, body := fetch(t, a, c, path)
+	if status != 200 {
+		t.Fatalf("GET %s: %d\n%s", path, status, a.log)
+	}
+	return body
+}
+
+// TestSessions: contents, events and Session objects per client.
+func TestSessions(t *testing.T) {
+	a := newApp(t, sessionApp)
+	alice, bob := client(t, a), client(t, a)
+	for _, tc := range []struct {
+		c          *http.Client
+		path, want string
+	}{
+		{alice, "/visit.lasp", "1 32"},
+		{alice, "/visit.lasp", "2 32"},
+		{bob, "/visit.lasp", "1 32"},
+		{alice, "/woof.lasp", "Woof #1"},
+		{alice, "/woof.lasp", "Woof #2"},
+		{bob, "/woof.lasp", "Woof #1"},      // bob's own dog
+		{alice, "/static.lasp", "Woof #3"},  // Session.StaticObjects is the same dog
+		{alice, "/mate.lasp", "cat + woof"}, // a session proxy passed to an Application object
+		{bob, "/storeproxy.lasp", "woof"},   // proxies are agile
+		{alice, "/timeout.lasp", "1.5"},
+	} {
+		if got := mustFetch(t, a, tc.c, tc.path); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.path, got, tc.want)
+		}
+	}
+	if got := mustFetch(t, a, alice, "/dogs.lasp"); got != "2" {
+		t.Errorf("%s dogs, want 2: one per session", got)
+	}
+	idBefore := mustFetch(t, a, alice, "/id.lasp")
+	mustFetch(t, a, alice, "/abandon.lasp")
+	if idAfter := mustFetch(t, a, alice, "/id.lasp"); idAfter == idBefore {
+		t.Error("the session ID did not change after Abandon")
+	}
+	if got := mustFetch(t, a, alice, "/events.lasp"); got != "AppStart;SessStart;SessStart;SessEnd:2;DogEnd;SessStart;" {
+		t.Errorf("events: %q", got)
+	}
+	for path, want := range map[string]string{
+		"/nosess.lasp":    `Session is not available: the page has EnableSessionState=False`,
+		"/nosessobj.lasp": `a Session object needs a session`,
+		"/readonly.lasp":  `Session is read-only on this page (EnableSessionState=ReadOnly)`,
+		"/storedog.lasp":  `Session[\"d\"]: Animals.Dog is apartment-threaded and cannot be stored in Session scope`,
+	} {
+		if status, _ := fetch(t, a, bob, path); status != 500 || !strings.Contains(a.log.String(), want) {
+			t.Errorf("%s: %d; log lacks %q", path, status, want)
+		}
+	}
+	res, err := a.Client().Get(a.URL + "/dogs.lasp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if len(res.Cookies()) != 0 {
+		t.Errorf("an EnableSessionState=False page set %v", res.Cookies())
+	}
+	if err := a.srv.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	events, _ := a.srv.app.Get("events")
+	if want := "SessEnd:"; !strings.HasSuffix(events.(string), "AppEnd;") || strings.Count(events.(string), want) != 3 {
+		t.Errorf("after Close: %q: every live session must end, then the application", events)
+	}
+}
+
+// TestSessionSerialized: 50 concurrent increments in one session end at 50;
+// concurrent first references to a Session object from ReadOnly pages,
+// which run at once, create it once.
+func TestSessionSerialized(t *testing.T) {
+	a := newApp(t, sessionApp)
+	c := client(t, a)
+	mustFetch(t, a, c, "/id.lasp")
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if status, _ := fetch(t, a, c, "/inc.lasp"); status != 200 {
+				t.Errorf("inc: %d", status)
+			}
+		})
+	}
+	for range 20 {
+		wg.Go(func() {
+			if status, _ := fetch(t, a, c, "/ro.lasp"); status != 200 {
+				t.Errorf("ro: %d", status)
+			}
+		})
+	}
+	wg.Wait()
+	if got := mustFetch(t, a, c, "/n.lasp"); got != "50" {
+		t.Errorf("n = %s, want 50", got)
+	}
+	if got := mustFetch(t, a, c, "/dogs.lasp"); got != "1" {
+		t.Errorf("%s dogs for one session, want 1", got)
+	}
+}
