@@ -51,7 +51,7 @@ func (e *Engine) NewApartment(name string, env Env) *Apartment {
 		page:    &Page{Name: "apartment " + name},
 		objects: map[*Proxy]*lua.LTable{},
 	}
-	a.s = newState(e)
+	a.s = newApartmentState(e)
 	a.s.apartment = a
 	go a.loop()
 	return a
@@ -104,7 +104,7 @@ func (a *Apartment) Create(ctx context.Context, progid string) (*Proxy, error) {
 		if c, ok := a.e.components[progid]; ok {
 			o := a.s.newGoObject(L, c)
 			ud := a.s.wrapObject(L, o)
-			self := L.NewTable()
+			self := L.CreateTable(0, 4)
 			self.RawSetString("__go", ud)
 			a.objects[p] = self
 			a.ends = append(a.ends, o.Terminate)

@@ -1,6 +1,11 @@
 package scripting
 
 import (
+	"context"
+	"io"
+	"runtime"
+
+	"lasp/scope"
 	"testing"
 	"testing/fstest"
 )
@@ -44,5 +49,75 @@ return Dog`)}}})
 	}
 	if err := <-slept; err != nil {
 		t.Fatal(err)
+	}
+}
+
+const benchDog = `local Dog = {}
+function Dog:Initialize() self.barks = 0 end
+function Dog:Bark(n) self.barks = self.barks + 1 return n + 1 end
+return Dog`
+
+// BenchmarkCallAgile is a method call on an agile Go object (Lasp.Counters)
+// from a page's Lua state, without HTTP.
+func BenchmarkCallAgile(b *testing.B) {
+	benchCall(b, `<% local c = Server.CreateObject("Lasp.Counters") for i = 1, 1000 do c:Increment("n") end %>`)
+}
+
+// BenchmarkCallProxy is the same number of calls through a proxy to a Lua
+// object living in an apartment.
+func BenchmarkCallProxy(b *testing.B) {
+	benchCall(b, `<% for i = 1, 1000 do dog:Bark(i) end %>`)
+}
+
+func benchCall(b *testing.B, page string) {
+	e := New(Config{FS: fstest.MapFS{
+		"p.lasp":                   {Data: []byte(page)},
+		"components/Bench.Dog.lua": {Data: []byte(benchDog)},
+	}})
+	defer e.Close()
+	apt := e.NewApartment("bench", Env{})
+	defer apt.Close(b.Context())
+	dog, err := apt.Create(b.Context(), "Bench.Dog")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := e.Page("p.lasp")
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := &Env{Request: &testRequest{}, Declared: func(_ context.Context, id string) (scope.Object, bool, error) {
+		return dog, id == "dog", nil
+	}}
+	b.ReportAllocs()
+	for b.Loop() {
+		env.Response = &testResponse{}
+		if err := e.Run(b.Context(), io.Discard, p, env); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/call")
+}
+
+// TestApartmentMemory reports what one session apartment holding one small
+// Lua object costs (go test -run ApartmentMemory -v).
+func TestApartmentMemory(t *testing.T) {
+	e := New(Config{FS: fstest.MapFS{"components/Bench.Dog.lua": {Data: []byte(benchDog)}}})
+	defer e.Close()
+	const n = 200
+	apts := make([]*Apartment, n)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range apts {
+		apts[i] = e.NewApartment("m", Env{})
+		if _, err := apts[i].Create(t.Context(), "Bench.Dog"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	t.Logf("one apartment with one Lua object: %d bytes of heap (mean of %d)", int(after.HeapAlloc-before.HeapAlloc)/n, n)
+	for _, a := range apts {
+		a.Close(t.Context())
 	}
 }

@@ -99,8 +99,8 @@ func (s *state) newLuaInstance(L *lua.LState, progid string) (self *lua.LTable, 
 	if !ok {
 		L.RaiseError("components/%s.lua must return a table of methods", progid)
 	}
-	self = L.NewTable()
-	mt := L.NewTable()
+	self = L.CreateTable(0, 4)
+	mt := L.CreateTable(0, 4)
 	mt.RawSetString("__index", class)
 	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LString(progid))
@@ -144,7 +144,7 @@ func (s *state) wrapObject(L *lua.LState, o caller) *lua.LUserData {
 // newGoObjectMT is the metatable of Go objects in Lua.
 func (s *state) newGoObjectMT() *lua.LTable {
 	L := s.L
-	mt := L.NewTable()
+	mt := L.CreateTable(0, 4)
 	mt.RawSetString("__metatable", lua.LFalse)
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		ud := L.CheckUserData(1)
@@ -200,7 +200,7 @@ func (r *run) terminateCreated() {
 // object on this first reference; other names read the shared globals.
 func (s *state) objectEnvMT(p *Page) *lua.LTable {
 	L := s.L
-	mt := L.NewTable()
+	mt := L.CreateTable(0, 4)
 	mt.RawSetString("__metatable", lua.LFalse)
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		env := L.CheckTable(1)
@@ -241,11 +241,19 @@ func (e *Engine) HasComponent(progid string) bool {
 	return err == nil
 }
 
-// declared resolves a global name that is not a global: an object that
-// global.lasa declares, created on its first reference. It is kept in the
+// declared resolves a global name that is not a global: an intrinsic object
+// on its first use in the state, or an object that global.lasa declares,
+// created on its first reference. It is kept in the
 // request's globals, so later references cost nothing.
 func (s *state) declared(L *lua.LState) int {
 	name, ok := L.Get(2).(lua.LString)
+	if build := s.intrinsics[string(name)]; ok && build != nil {
+		delete(s.intrinsics, string(name))
+		obj := build().proxy
+		s.base.RawSetString(string(name), obj)
+		L.Push(obj)
+		return 1
+	}
 	r := s.run
 	if !ok || r == nil || r.globals == nil {
 		return 0

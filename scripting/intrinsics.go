@@ -53,11 +53,16 @@ func (s *state) installIntrinsics() {
 		L.Call(0, 0)
 		return 0
 	}))
-	b.RawSetString("Request", s.request().proxy)
-	b.RawSetString("Response", s.response().proxy)
-	b.RawSetString("Server", s.server().proxy)
-	b.RawSetString("Application", s.application().proxy)
-	b.RawSetString("Session", s.session().proxy)
+	// The intrinsic objects are built on their first use in the state
+	// (see state.declared): a state that never touches Request, such as an
+	// apartment's, never pays for it.
+	s.intrinsics = map[string]func() *object{
+		"Request":     s.request,
+		"Response":    s.response,
+		"Server":      s.server,
+		"Application": s.application,
+		"Session":     s.session,
+	}
 }
 
 // writeValue writes v as <%= %> (escaped) or <%- %> and Response.Write (raw) do.
@@ -553,7 +558,7 @@ func (s *state) loadPage(L *lua.LState, what, p string) *Page {
 
 // lastError is Server.GetLastError's object.
 func (s *state) lastError(L *lua.LState) *lua.LTable {
-	t := L.NewTable()
+	t := L.CreateTable(0, 4)
 	e := s.run.env.LastError
 	t.RawSetString("RequestID", lua.LString(s.run.env.RequestID))
 	if e == nil {

@@ -22,7 +22,7 @@ type setter func(L *lua.LState, key string, v lua.LValue) (ok bool)
 
 func (s *state) newObject(name string, get getter, set setter) *object {
 	L := s.L
-	o := &object{name: name, proxy: L.NewTable(), members: L.NewTable(), mt: L.NewTable()}
+	o := &object{name: name, proxy: L.CreateTable(0, 4), members: L.CreateTable(0, 4), mt: L.CreateTable(0, 4)}
 	o.mt.RawSetString("__index", o.members)
 	o.mt.RawSetString("__metatable", lua.LFalse)
 	o.mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
@@ -37,7 +37,7 @@ func (s *state) newObject(name string, get getter, set setter) *object {
 		return 1
 	}))
 	if get != nil {
-		o.members.Metatable = L.NewTable()
+		o.members.Metatable = L.CreateTable(0, 4)
 		o.members.Metatable.(*lua.LTable).RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 			key, ok := L.Get(2).(lua.LString)
 			if !ok {

@@ -46,9 +46,10 @@ type state struct {
 	callProtected *lua.LFunction
 	protectedFn   func()
 	modules       map[string]*module
-	goObjectMT    *lua.LTable // metatable of Go component objects
-	apartment     *Apartment  // the apartment owning this state; nil for pooled states
-	gen           uint64      // engine generation this state was made in
+	goObjectMT    *lua.LTable               // metatable of Go component objects
+	apartment     *Apartment                // the apartment owning this state; nil for pooled states
+	intrinsics    map[string]func() *object // intrinsic objects not built yet
+	gen           uint64                    // engine generation this state was made in
 
 	run *run // the request using this state; nil when idle
 }
@@ -62,14 +63,25 @@ type module struct {
 // newState makes a sandboxed state: SPEC 9's libraries, read-only to
 // scripts, with Lasp's own require, print and pcall.
 func newState(e *Engine) *state {
-	configureLua()
-	L := lua.NewState(lua.Options{
-		SkipOpenLibs:        true,
-		CallStackSize:       callStackSize,
+	return newStateWith(e, lua.Options{
 		RegistrySize:        registrySize,
-		RegistryMaxSize:     registryMaxSize,
 		MinimizeStackMemory: false, // its growing call stack panics past its end (gopher-lua v1.1.2)
 	})
+}
+
+// newApartmentState is a state that lives as long as its session: it
+// starts small and grows its stacks on demand. A call past the call depth
+// bound fails with an error either way.
+func newApartmentState(e *Engine) *state {
+	return newStateWith(e, lua.Options{RegistrySize: 128, MinimizeStackMemory: true})
+}
+
+func newStateWith(e *Engine, opts lua.Options) *state {
+	configureLua()
+	opts.SkipOpenLibs = true
+	opts.CallStackSize = callStackSize
+	opts.RegistryMaxSize = registryMaxSize
+	L := lua.NewState(opts)
 	s := &state{L: L, e: e, readOnly: map[*lua.LTable]bool{}, modules: map[string]*module{}}
 	for _, lib := range []struct {
 		name string
@@ -87,7 +99,7 @@ func newState(e *Engine) *state {
 		L.Call(1, 0)
 	}
 	g := L.G.Global
-	s.base = L.NewTable()
+	s.base = L.CreateTable(0, 4)
 	for _, name := range []string{
 		"assert", "error", "getmetatable", "ipairs", "next", "pairs", "rawequal",
 		"rawget", "select", "setmetatable", "tonumber", "tostring", "type", "unpack",
@@ -108,7 +120,7 @@ func newState(e *Engine) *state {
 	str.RawSetString("format", L.NewFunction(strFormat(str.RawGetString("format").(*lua.LFunction))))
 	lpattern.Install(L, str, maxPatternSteps)
 	// Strings index the real library; scripts cannot reach their metatable.
-	L.SetMetatable(lua.LString(""), s.protect(L.NewTable(), str))
+	L.SetMetatable(lua.LString(""), s.protect(L.CreateTable(0, 4), str))
 
 	co := g.RawGetString(lua.CoroutineLibName).(*lua.LTable)
 	co.RawSetString("resume", L.NewFunction(s.resume(co.RawGetString("resume").(*lua.LFunction))))
@@ -116,7 +128,7 @@ func newState(e *Engine) *state {
 	tbl := g.RawGetString(lua.TabLibName).(*lua.LTable)
 	tbl.RawSetString("concat", L.NewFunction(tableConcat))
 
-	osLib := L.NewTable()
+	osLib := L.CreateTable(0, 4)
 	for _, name := range []string{"time", "date", "clock", "difftime"} {
 		osLib.RawSetString(name, g.RawGetString(lua.OsLibName).(*lua.LTable).RawGetString(name))
 	}
@@ -132,14 +144,14 @@ func newState(e *Engine) *state {
 	s.goObjectMT = s.newGoObjectMT()
 	s.installIntrinsics()
 
-	s.envMT = s.protect(L.NewTable(), s.base)
-	s.base.Metatable = s.protect(L.NewTable(), L.NewFunction(s.declared))
+	s.envMT = s.protect(L.CreateTable(0, 4), s.base)
+	s.base.Metatable = s.protect(L.CreateTable(0, 4), L.NewFunction(s.declared))
 	s.readOnly[s.base] = true
 	s.stop = L.NewUserData()
 	s.onError = L.NewFunction(s.recordError)
 	s.callProtected = L.NewFunction(func(*lua.LState) int { s.protectedFn(); return 0 })
 	// The real globals table is left holding nothing a script could use.
-	L.G.Global = L.NewTable()
+	L.G.Global = L.CreateTable(0, 4)
 	L.Env = L.G.Global
 	return s
 }
@@ -154,8 +166,8 @@ func (s *state) protect(mt *lua.LTable, index lua.LValue) *lua.LTable {
 // readOnlyView returns an empty table that reads through to lib and refuses
 // writes, so that no request can change a library for the next one.
 func (s *state) readOnlyView(lib *lua.LTable) *lua.LTable {
-	view := s.L.NewTable()
-	mt := s.protect(s.L.NewTable(), lib)
+	view := s.L.CreateTable(0, 4)
+	mt := s.protect(s.L.CreateTable(0, 4), lib)
 	mt.RawSetString("__newindex", s.L.NewFunction(func(L *lua.LState) int {
 		L.RaiseError("cannot change %v: the standard libraries are read-only", L.Get(2))
 		return 0
