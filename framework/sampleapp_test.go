@@ -274,3 +274,17 @@ func TestSampleAppHidden(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleAppAnimals: Don Box's example in the sample app. The cat and the
+// hit counter are shared by every visitor, each session has its own dog.
+func TestSampleAppAnimals(t *testing.T) {
+	a := serveSampleApp(t)
+	alice, bob := client(t, a), client(t, a)
+	mustContain(t, "alice 1", mustFetch(t, a, alice, "/animals.lasp"),
+		"served <strong>1</strong> times", "visit number 1", "Your dog says: Woof #1",
+		"Meow! (0 dates so far)", "Morris met a dog who says Woof #2")
+	mustContain(t, "alice 2", mustFetch(t, a, alice, "/animals.lasp"),
+		"served <strong>2</strong> times", "visit number 2", "Your dog says: Woof #3", "Meow! (1 dates so far)")
+	mustContain(t, "bob 1", mustFetch(t, a, bob, "/animals.lasp"),
+		"served <strong>3</strong> times", "visit number 1", "Your dog says: Woof #1", "Meow! (2 dates so far)")
+}
