@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"sync"
+	"time"
 
 	"lasp/globalfile"
 	"lasp/scope"
@@ -15,119 +17,169 @@ import (
 // globalName is the application's global file.
 const globalName = "global.lasa"
 
-// loadGlobal reads, checks and compiles global.lasa, if the application has
-// one: its declarations must name known components, its scripts must
-// compile. Nothing is half-loaded: on error s.global is left unset.
-func (s *Server) loadGlobal() error {
-	src, err := fs.ReadFile(s.fsys, globalName)
+// global is one load of global.lasa: its compiled scripts and what it
+// declares. Under -dev an edit replaces it whole (a restart).
+type global struct {
+	page           *scripting.Page   // nil without a global.lasa
+	statics        *scope.Statics    // Application objects, created on first reference
+	pageObjects    map[string]string // Page objects, id → progid
+	sessionObjects map[string]string // Session objects, id → progid
+	mod            time.Time         // the file as loaded, for -dev
+	size           int64
+
+	aptOnce sync.Once
+	apt     *scripting.Apartment // the application's apartment, once needed
+}
+
+// loadGlobal reads, checks and compiles global.lasa: its declarations must
+// name known components, its scripts must compile. Nothing is half-loaded.
+func (s *Server) loadGlobal() (*global, error) {
+	g := &global{statics: scope.NewStatics(nil)}
+	fi, err := fs.Stat(s.fsys, globalName)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return g, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
+	}
+	g.mod, g.size = fi.ModTime(), fi.Size()
+	src, err := fs.ReadFile(s.fsys, globalName)
+	if err != nil {
+		return nil, err
 	}
 	f, err := globalfile.Parse(globalName, string(src))
 	var ge *globalfile.Error
 	if errors.As(err, &ge) {
-		return &scripting.Error{Kind: scripting.Compile, File: ge.Name, Line: ge.Line, Msg: ge.Msg, Err: err}
+		return nil, &scripting.Error{Kind: scripting.Compile, File: ge.Name, Line: ge.Line, Msg: ge.Msg, Err: err}
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, o := range f.Objects {
 		if !s.engine.HasComponent(o.ProgID) {
-			return &scripting.Error{Kind: scripting.Compile, File: globalName, Line: o.Pos.Line,
+			return nil, &scripting.Error{Kind: scripting.Compile, File: globalName, Line: o.Pos.Line,
 				Msg: fmt.Sprintf("unknown progid %q for object %q: no Go component of that name and no components/%s.lua", o.ProgID, o.ID, o.ProgID)}
 		}
 	}
-	g, err := scripting.CompileGlobal(globalName, f.LuaChunk())
-	if err != nil {
-		return err
+	if g.page, err = scripting.CompileGlobal(globalName, f.LuaChunk()); err != nil {
+		return nil, err
 	}
-	s.global = g
 	factories := map[string]scope.Factory{}
-	s.pageObjects = map[string]string{}
-	s.sessionObjects = map[string]string{}
+	g.pageObjects, g.sessionObjects = map[string]string{}, map[string]string{}
 	for _, o := range f.Objects {
 		switch o.Scope {
 		case globalfile.Application:
 			progid := o.ProgID
 			factories[o.ID] = func(ctx context.Context) (scope.Object, error) {
-				return s.engine.NewObject(ctx, progid, s.appApartment)
+				return s.engine.NewObject(ctx, progid, func() *scripting.Apartment { return s.appApartment(g) })
 			}
 		case globalfile.Page:
-			s.pageObjects[o.ID] = o.ProgID
+			g.pageObjects[o.ID] = o.ProgID
 		case globalfile.Session:
-			s.sessionObjects[o.ID] = o.ProgID
+			g.sessionObjects[o.ID] = o.ProgID
 		}
 	}
-	s.statics = scope.NewStatics(factories)
-	return nil
+	g.statics = scope.NewStatics(factories)
+	return g, nil
+}
+
+// changed reports whether global.lasa is not the file g was loaded from.
+func (s *Server) changed(g *global) bool {
+	fi, err := fs.Stat(s.fsys, globalName)
+	if err != nil {
+		return g.page != nil || !errors.Is(err, fs.ErrNotExist)
+	}
+	return g.page == nil || !fi.ModTime().Equal(g.mod) || fi.Size() != g.size
 }
 
 // appApartment is the application's apartment, started on first need.
-func (s *Server) appApartment() *scripting.Apartment {
-	s.aptOnce.Do(func() {
-		s.apt = s.engine.NewApartment("Application", *s.eventEnv(""))
+func (s *Server) appApartment(g *global) *scripting.Apartment {
+	g.aptOnce.Do(func() {
+		g.apt = s.engine.NewApartment("Application", *s.eventEnv(g, ""))
 	})
-	return s.apt
+	return g.apt
 }
 
 // declared finds an Application-scope object of global.lasa.
-func (s *Server) declared(ctx context.Context, id string) (scope.Object, bool, error) {
-	if s.statics == nil || !slices.Contains(s.statics.IDs(), id) {
-		return nil, false, nil
+func (s *Server) declared(g *global) func(context.Context, string) (scope.Object, bool, error) {
+	return func(ctx context.Context, id string) (scope.Object, bool, error) {
+		if !slices.Contains(g.statics.IDs(), id) {
+			return nil, false, nil
+		}
+		o, err := g.statics.Get(ctx, id)
+		return o, err == nil, err
 	}
-	o, err := s.statics.Get(ctx, id)
-	return o, err == nil, err
 }
 
 // start runs Application_OnStart once, inside the first page request;
 // concurrent first requests wait for it. An error fails that request and
-// the next one tries again.
-func (s *Server) start(ctx context.Context, id string) error {
-	if s.started.Load() {
-		return nil
+// the next one tries again. Under -dev an edited global.lasa restarts the
+// application first, and a broken one is the error of every page until it
+// is fixed.
+func (s *Server) start(ctx context.Context, id string) (*global, error) {
+	if !s.cfg.Dev && s.started.Load() {
+		return s.g.Load(), nil
 	}
 	s.startMu.Lock()
 	defer s.startMu.Unlock()
-	if s.started.Load() {
-		return nil
+	if s.cfg.Dev && s.changed(s.g.Load()) {
+		s.restart(ctx)
 	}
+	g := s.g.Load()
 	if s.globalErr != nil {
-		// -dev: every page shows the error until the file is fixed.
-		if s.globalErr = s.loadGlobal(); s.globalErr != nil {
-			return s.globalErr
-		}
+		return nil, s.globalErr
 	}
-	if s.global != nil {
-		if err := s.engine.RunEvent(ctx, s.global, "Application_OnStart", s.eventEnv(id)); err != nil {
-			return err
+	if s.started.Load() {
+		return g, nil
+	}
+	if g.page != nil {
+		if err := s.engine.RunEvent(ctx, g.page, "Application_OnStart", s.eventEnv(g, id)); err != nil {
+			return nil, err
 		}
 	}
 	s.started.Store(true)
-	return nil
+	return g, nil
 }
 
-// end runs Application_OnEnd, once, if the application started.
+// restart ends the application (every session, then Application_OnEnd),
+// empties Application and loads global.lasa again. s.startMu is held.
+func (s *Server) restart(ctx context.Context) {
+	s.log.Info("global.lasa changed: restarting the application")
+	s.endSessions(ctx)
+	s.end(ctx)
+	s.app.RemoveAll()
+	g, err := s.loadGlobal()
+	if err != nil {
+		g = &global{statics: scope.NewStatics(nil)}
+		s.log.Error("global.lasa does not load", "err", err.Error())
+	}
+	s.globalErr = err
+	s.g.Store(g)
+}
+
+// end runs Application_OnEnd, once, if the application started, then ends
+// the Application objects and the application's apartment.
 func (s *Server) end(ctx context.Context) {
-	if !s.started.CompareAndSwap(true, false) || s.global == nil {
+	if !s.started.CompareAndSwap(true, false) {
 		return
 	}
-	if err := s.engine.RunEvent(ctx, s.global, "Application_OnEnd", s.eventEnv("")); err != nil {
-		s.log.Error("Application_OnEnd failed", "err", err.Error())
+	g := s.g.Load()
+	if g.page != nil {
+		if err := s.engine.RunEvent(ctx, g.page, "Application_OnEnd", s.eventEnv(g, "")); err != nil {
+			s.log.Error("Application_OnEnd failed", "err", err.Error())
+		}
 	}
-	if err := s.statics.Close(ctx); err != nil {
+	if err := g.statics.Close(ctx); err != nil {
 		s.log.Error("terminating Application objects", "err", err.Error())
 	}
-	if s.apt != nil {
-		if err := s.apt.Close(ctx); err != nil {
+	if g.apt != nil {
+		if err := g.apt.Close(ctx); err != nil {
 			s.log.Error("closing the application's apartment", "err", err.Error())
 		}
 	}
 }
 
-func (s *Server) eventEnv(id string) *scripting.Env {
+func (s *Server) eventEnv(g *global, id string) *scripting.Env {
 	return &scripting.Env{RequestID: id, Log: s.log, Application: s.app, ApplicationLock: &s.appLock,
-		Declared: s.declared, PageObjects: s.pageObjects}
+		Declared: s.declared(g), PageObjects: g.pageObjects}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestApplicationEvents: Application_OnStart runs once, inside the first
@@ -104,5 +105,51 @@ func TestGlobalFileErrors(t *testing.T) {
 	}
 	if got := a.mustGet(t, "/p.lasp"); got != "ok" {
 		t.Errorf("after the fix: %q", got)
+	}
+}
+
+// TestDevRestart: under -dev, editing global.lasa restarts the application:
+// every live session ends, Application_OnEnd runs, Application is emptied,
+// and the next request starts afresh with the new file.
+func TestDevRestart(t *testing.T) {
+	src := func(version string) string {
+		return `<script runat="server">
+function Application_OnStart() Application["version"] = "` + version + `" end
+function Session_OnEnd() print("SessEnd ` + version + `") end
+function Application_OnEnd() print("AppEnd ` + version + `") end
+</script>`
+	}
+	a := newApp(t, map[string]string{
+		"global.lasa": src("v1"),
+		"p.lasp":      `<% Application["extra"] = Application["extra"] or "set" %><%= Application["version"] %> <%= Session.SessionID ~= nil %>`,
+		"extra.lasp":  `<%@ EnableSessionState="False" %><%= tostring(Application["extra"]) %>`,
+	}, func(c *Config) { c.Dev = true })
+	c := client(t, a)
+	if got := mustFetch(t, a, c, "/p.lasp"); got != "v1 true" {
+		t.Fatalf("before: %q", got)
+	}
+	path := filepath.Join(a.dir, "global.lasa")
+	if err := os.WriteFile(path, []byte(src("v2")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The new file may have the same size and, on a coarse clock, the same
+	// modification time: make the change visible.
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustFetch(t, a, c, "/extra.lasp"); got != "nil" {
+		t.Errorf("Application after the restart still holds %q", got)
+	}
+	if got := mustFetch(t, a, c, "/p.lasp"); got != "v2 true" {
+		t.Errorf("after: %q", got)
+	}
+	for _, want := range []string{`"text":"SessEnd v1"`, `"text":"AppEnd v1"`} {
+		if !strings.Contains(a.log.String(), want) {
+			t.Errorf("the restart did not log %s", want)
+		}
+	}
+	if i, j := strings.Index(a.log.String(), "SessEnd v1"), strings.Index(a.log.String(), "AppEnd v1"); i > j {
+		t.Error("Application_OnEnd ran before Session_OnEnd")
 	}
 }

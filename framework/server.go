@@ -37,21 +37,14 @@ type Server struct {
 	// compiled once and kept, so the file system need not be asked again.
 	routes sync.Map // string → target
 
-	// global is the compiled global.lasa (nil without one); globalErr the
-	// error that stopped it from loading, shown on every page in -dev.
-	global    *scripting.Page
+	// g is the loaded global.lasa; globalErr the error that stopped it from
+	// loading, shown on every page in -dev.
+	g         atomic.Pointer[global]
 	globalErr error
 	started   atomic.Bool // Application_OnStart has run
-	// statics creates global.lasa's Application objects on first reference;
-	// pageObjects are its Page-scope declarations (id → progid).
-	statics        *scope.Statics
-	pageObjects    map[string]string
-	sessionObjects map[string]string // global.lasa's Session objects, id → progid
-	sessMu         sync.Mutex
-	sessions       map[string]*session
-	apt            *scripting.Apartment // the application's apartment, once needed
-	aptOnce        sync.Once
-	startMu        sync.Mutex
+	startMu   sync.Mutex
+	sessMu    sync.Mutex
+	sessions  map[string]*session
 
 	mu       sync.Mutex
 	closing  bool
@@ -104,13 +97,15 @@ func New(cfg Config) (*Server, error) {
 			Components:    cfg.Components,
 		}),
 	}
-	if err := s.loadGlobal(); err != nil {
+	g, err := s.loadGlobal()
+	if err != nil {
 		if !cfg.Dev {
 			return nil, err
 		}
-		s.globalErr = err
+		g, s.globalErr = &global{statics: scope.NewStatics(nil)}, err
 		s.log.Error("global.lasa does not load", "err", err.Error())
 	}
+	s.g.Store(g)
 	return s, nil
 }
 
@@ -176,21 +171,22 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 	if !t.page {
 		return serveStatic(rw.w, r, s.fsys, t.name)
 	}
-	if err := s.start(r.Context(), id); err != nil {
+	g, err := s.start(r.Context(), id)
+	if err != nil {
 		return err
 	}
 	p, err := s.engine.Page(t.name)
 	if err != nil {
 		return err
 	}
-	env := &scripting.Env{RequestID: id}
+	env := &scripting.Env{RequestID: id, PageObjects: g.pageObjects}
 	if p.Directives.EnableSessionState == "False" {
 		env.NoSession = "the page has EnableSessionState=False"
-		env.Declared = s.declaredIn(nil)
+		env.Declared = s.declaredIn(g, nil)
 		return s.runPage(rw, r, p, env)
 	}
-	ss, isNew := s.session(rw.w, r)
-	env.Session, env.Declared = ss, s.declaredIn(ss)
+	ss, isNew := s.session(g, rw.w, r)
+	env.Session, env.Declared = ss, s.declaredIn(g, ss)
 	if p.Directives.EnableSessionState == "ReadOnly" {
 		env.SessionReadOnly = true
 	} else {
@@ -199,11 +195,11 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 		}
 		defer ss.release()
 	}
-	if isNew && s.global != nil {
-		start := s.eventEnv(id)
+	if isNew && g.page != nil {
+		start := s.eventEnv(g, id)
 		start.Session, start.Declared = ss, env.Declared
 		start.Request = &request{r: r, maxBody: s.cfg.MaxRequestBody}
-		if err := s.engine.RunEvent(r.Context(), s.global, "Session_OnStart", start); err != nil {
+		if err := s.engine.RunEvent(r.Context(), g.page, "Session_OnStart", start); err != nil {
 			return err
 		}
 	}
@@ -221,10 +217,6 @@ func (s *Server) runPage(rw *response, r *http.Request, p *scripting.Page, env *
 	env.Response = rw
 	env.Log = s.log
 	env.Application, env.ApplicationLock = s.app, &s.appLock
-	env.PageObjects = s.pageObjects
-	if env.Declared == nil {
-		env.Declared = s.declared
-	}
 	err := s.engine.Run(r.Context(), rw, p, env)
 	if err != nil && (tooLarge(req.bodyErr) || tooLarge(req.formErr)) {
 		return errTooLarge

@@ -31,6 +31,7 @@ type session struct {
 	timeout   float64
 	abandoned bool
 
+	g       *global // the global.lasa the session started under
 	statics *scope.Statics
 	apt     *scripting.Apartment
 	aptOnce sync.Once
@@ -65,7 +66,7 @@ func (ss *session) isAbandoned() bool {
 }
 
 // newSession makes a session with a fresh 128-bit random ID.
-func (s *Server) newSession() *session {
+func (s *Server) newSession(g *global) *session {
 	var b [16]byte
 	rand.Read(b[:])
 	ss := &session{
@@ -73,12 +74,13 @@ func (s *Server) newSession() *session {
 		id:       hex.EncodeToString(b[:]),
 		lock:     make(chan struct{}, 1),
 		timeout:  defaultSessionTimeout,
+		g:        g,
 	}
 	factories := map[string]scope.Factory{}
-	for id, progid := range s.sessionObjects {
+	for id, progid := range g.sessionObjects {
 		factories[id] = func(ctx context.Context) (scope.Object, error) {
 			return s.engine.NewObject(ctx, progid, func() *scripting.Apartment {
-				ss.aptOnce.Do(func() { ss.apt = s.engine.NewApartment("Session "+ss.id, *s.eventEnv("")) })
+				ss.aptOnce.Do(func() { ss.apt = s.engine.NewApartment("Session "+ss.id, *s.eventEnv(g, "")) })
 				return ss.apt
 			})
 		}
@@ -89,7 +91,7 @@ func (s *Server) newSession() *session {
 
 // session finds the request's session by its cookie, or starts one and
 // sets the cookie; isNew says Session_OnStart must run.
-func (s *Server) session(w http.ResponseWriter, r *http.Request) (ss *session, isNew bool) {
+func (s *Server) session(g *global, w http.ResponseWriter, r *http.Request) (ss *session, isNew bool) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		s.sessMu.Lock()
 		ss = s.sessions[c.Value]
@@ -98,7 +100,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) (ss *session, i
 			return ss, false
 		}
 	}
-	ss = s.newSession()
+	ss = s.newSession(g)
 	s.sessMu.Lock()
 	s.sessions[ss.id] = ss
 	s.sessMu.Unlock()
@@ -134,11 +136,11 @@ func (s *Server) endSession(ctx context.Context, ss *session) {
 	if !live {
 		return
 	}
-	if s.global != nil {
-		env := s.eventEnv("")
+	if ss.g.page != nil {
+		env := s.eventEnv(ss.g, "")
 		env.Session = ss
-		env.Declared = s.declaredIn(ss)
-		if err := s.engine.RunEvent(ctx, s.global, "Session_OnEnd", env); err != nil {
+		env.Declared = s.declaredIn(ss.g, ss)
+		if err := s.engine.RunEvent(ctx, ss.g.page, "Session_OnEnd", env); err != nil {
 			s.log.Error("Session_OnEnd failed", "session", ss.id[:8], "err", err.Error())
 		}
 	}
@@ -167,12 +169,13 @@ func (s *Server) endSessions(ctx context.Context) {
 
 // declaredIn finds global.lasa's Application objects, then ss's Session
 // objects (ss may be nil: a page without a session).
-func (s *Server) declaredIn(ss *session) func(context.Context, string) (scope.Object, bool, error) {
+func (s *Server) declaredIn(g *global, ss *session) func(context.Context, string) (scope.Object, bool, error) {
+	app := s.declared(g)
 	return func(ctx context.Context, id string) (scope.Object, bool, error) {
-		if o, ok, err := s.declared(ctx, id); ok || err != nil {
+		if o, ok, err := app(ctx, id); ok || err != nil {
 			return o, ok, err
 		}
-		if _, ok := s.sessionObjects[id]; !ok {
+		if _, ok := g.sessionObjects[id]; !ok {
 			return nil, false, nil
 		}
 		if ss == nil {
