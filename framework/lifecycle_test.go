@@ -10,12 +10,13 @@ import (
 	"time"
 )
 
-// waitFor polls cond until it holds; the test's deadline bounds it.
+// waitFor polls cond until it holds, for half a minute at most.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
+	deadline := time.After(30 * time.Second)
 	for !cond() {
 		select {
-		case <-t.Context().Done():
+		case <-deadline:
 			t.Fatalf("gave up waiting for %s", what)
 		case <-time.After(5 * time.Millisecond):
 		}

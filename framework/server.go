@@ -198,7 +198,9 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 	if isNew && g.page != nil {
 		start := s.eventEnv(g, id)
 		start.Session, start.Declared = ss, env.Declared
-		start.Request = &request{r: r, maxBody: s.cfg.MaxRequestBody}
+		// Headers and cookies it sets go out with the page; text it writes
+		// is dropped.
+		start.Request, start.Response = &request{r: r, maxBody: s.cfg.MaxRequestBody}, rw
 		if err := s.engine.RunEvent(r.Context(), g.page, "Session_OnStart", start); err != nil {
 			return err
 		}

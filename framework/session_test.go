@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ function Application_OnEnd() log("AppEnd") end
 function Dog:Initialize() self.barks = 0 Application["dogs"] = Application["dogs"] + 1 end
 function Dog:WoofWoof() self.barks = self.barks + 1 return "Woof #" .. self.barks end
 function Dog:Speak() return "woof" end
+function Dog:Nap(s) Server.Sleep(s) return "napped" end
 function Dog:Terminate() Application["events"] = Application["events"] .. "DogEnd;" end
 return Dog
 `,
@@ -47,6 +49,10 @@ return Cat
 	"storedog.lasp":   `<% Session["d"] = Server.CreateObject("Animals.Dog") %>`,
 	"storeproxy.lasp": `<% Application["fido"] = s_fido %><%= Application["fido"]:Speak() %>`,
 	"timeout.lasp":    `<% Session.Timeout = 1.5 %><%= Session.Timeout %>`,
+	"nap.lasp":        `<%@ EnableSessionState="ReadOnly" %><%= s_fido:Nap(2) %>`,
+	"sessfn.lasp":     `<% Session["f"] = function() end %>`,
+	"sesstbl.lasp":    `<% Session["t"] = {handler = print} %>`,
+	"sessgo.lasp":     `<% Session["d"] = Server.CreateObject("Lasp.Dictionary") %><%= Session["d"]:Count() %>`,
 }
 
 // client is a browser: it keeps its cookies.
@@ -93,6 +99,7 @@ func TestSessions(t *testing.T) {
 		{alice, "/mate.lasp", "cat + woof"}, // a session proxy passed to an Application object
 		{bob, "/storeproxy.lasp", "woof"},   // proxies are agile
 		{alice, "/timeout.lasp", "1.5"},
+		{alice, "/sessgo.lasp", "0"}, // agile objects are stored by reference
 	} {
 		if got := mustFetch(t, a, tc.c, tc.path); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.path, got, tc.want)
@@ -114,6 +121,8 @@ func TestSessions(t *testing.T) {
 		"/nosessobj.lasp": `a Session object needs a session`,
 		"/readonly.lasp":  `Session is read-only on this page (EnableSessionState=ReadOnly)`,
 		"/storedog.lasp":  `Session[\"d\"]: Animals.Dog is apartment-threaded and cannot be stored in Session scope`,
+		"/sessfn.lasp":    `Session[\"f\"]: a function cannot be stored in Session scope`,
+		"/sesstbl.lasp":   `Session[\"t\"]: a function (at [\"handler\"]) cannot be stored in Session scope`,
 	} {
 		if status, _ := fetch(t, a, bob, path); status != 500 || !strings.Contains(a.log.String(), want) {
 			t.Errorf("%s: %d; log lacks %q", path, status, want)
@@ -164,5 +173,93 @@ func TestSessionSerialized(t *testing.T) {
 	}
 	if got := mustFetch(t, a, c, "/dogs.lasp"); got != "1" {
 		t.Errorf("%s dogs for one session, want 1", got)
+	}
+}
+
+// TestSessionApartmentsIndependent: session A's object sleeping in a call
+// delays neither session B's calls on its own object of the same class nor
+// other pages.
+func TestSessionApartmentsIndependent(t *testing.T) {
+	a := newApp(t, sessionApp)
+	alice, bob := client(t, a), client(t, a)
+	mustFetch(t, a, alice, "/woof.lasp")
+	mustFetch(t, a, bob, "/woof.lasp")
+	napped := make(chan string, 1)
+	go func() {
+		res, err := alice.Get(a.URL + "/nap.lasp")
+		if err != nil {
+			napped <- err.Error()
+			return
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		napped <- string(body)
+	}()
+	waitFor(t, "alice's nap to start", func() bool { return a.srv.engine.Stats().InUse == 1 })
+	for i := range 10 {
+		if got := mustFetch(t, a, bob, "/woof.lasp"); got != "Woof #"+strconv.Itoa(i+2) {
+			t.Fatalf("bob's dog: %q", got)
+		}
+		mustFetch(t, a, bob, "/visit.lasp")
+	}
+	select {
+	case body := <-napped:
+		t.Fatalf("alice's nap (%q) ended before bob's 20 requests", body)
+	default:
+	}
+	if body := <-napped; body != "napped" {
+		t.Errorf("nap: %q", body)
+	}
+}
+
+// TestOnEndErrors: an error in Session_OnEnd is logged and stops neither the
+// other sessions' OnEnd nor Application_OnEnd.
+func TestOnEndErrors(t *testing.T) {
+	a := newApp(t, map[string]string{
+		"global.lasa": `<script runat="server">
+function Session_OnEnd()
+  Application["ends"] = (Application["ends"] or 0) + 1
+  if Session["bad"] then error("broken OnEnd") end
+  local x = Request.QueryString["a"]
+end
+function Application_OnEnd() Application["appEnd"] = Application["ends"] end
+</script>`,
+		"bad.lasp":  `<% Session["bad"] = true %>`,
+		"good.lasp": `<% Session["bad"] = false %>`,
+	})
+	mustFetch(t, a, client(t, a), "/bad.lasp")
+	mustFetch(t, a, client(t, a), "/good.lasp")
+	mustFetch(t, a, client(t, a), "/good.lasp")
+	if err := a.srv.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := a.srv.app.Get("appEnd"); v != float64(3) {
+		t.Errorf("Application_OnEnd saw %v Session_OnEnd runs, want 3", v)
+	}
+	for _, want := range []string{"broken OnEnd", "Request is not available in Session_OnEnd"} {
+		if !strings.Contains(a.log.String(), want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+}
+
+// TestSessionOnStartResponse: Session_OnStart sees the request, and a cookie
+// it sets goes out with the first page.
+func TestSessionOnStartResponse(t *testing.T) {
+	a := newApp(t, map[string]string{
+		"global.lasa": `<script runat="server">
+function Session_OnStart()
+  Session["from"] = Request.QueryString["from"]
+  Response.Cookies["welcome"] = "1"
+end
+</script>`,
+		"p.lasp": `<%= Session["from"] %>`,
+	})
+	res, body := a.do(t, newRequest(t, "GET", a.URL+"/p.lasp?from=ad", ""))
+	if body != "ad" {
+		t.Errorf("body %q", body)
+	}
+	if !strings.Contains(strings.Join(res.Header.Values("Set-Cookie"), "\n"), "welcome=1") {
+		t.Errorf("Set-Cookie: %q", res.Header.Values("Set-Cookie"))
 	}
 }

@@ -41,7 +41,7 @@ var ErrApartmentClosed = errors.New("the object's apartment has ended")
 // the log; they see no request.
 func (e *Engine) NewApartment(name string, env Env) *Apartment {
 	if env.Request == nil {
-		env.Request = noRequest{}
+		env.Request = noRequest{"an object's apartment"}
 	}
 	a := &Apartment{
 		name: name, e: e, env: env,
@@ -75,7 +75,7 @@ func (a *Apartment) do(ctx context.Context, fn func(L *lua.LState)) error {
 	result := make(chan error, 1)
 	job := func() {
 		env := a.env
-		env.Response = noResponse{make(map[string][]string)}
+		env.Response = noResponse{"an object's apartment"}
 		r := newRun(ctx, a.e, a.s, io.Discard, a.page, &env)
 		a.s.run = r
 		L := a.s.L

@@ -2,6 +2,7 @@ package scripting
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/textproto"
 	"net/url"
@@ -22,14 +23,15 @@ func CompileGlobal(name, chunk string) (*Page, error) {
 
 // RunEvent runs the global file's scripts in a fresh environment of their
 // own (pages never see their functions) and then calls the handler called
-// event (Application_OnStart, ...) if they define one. Output is discarded;
-// without env.Request and env.Response the event sees an empty request.
+// event (Application_OnStart, ...) if they define one. Without
+// env.Request and env.Response, using Request or Response in the event is
+// an error that names it.
 func (e *Engine) RunEvent(ctx context.Context, global *Page, event string, env *Env) error {
 	if env.Request == nil {
-		env.Request = noRequest{}
+		env.Request = noRequest{event}
 	}
 	if env.Response == nil {
-		env.Response = noResponse{textproto.MIMEHeader{}}
+		env.Response = noResponse{event}
 	}
 	s := e.get()
 	r := newRun(ctx, e, s, io.Discard, global, env)
@@ -51,21 +53,28 @@ func (e *Engine) RunEvent(ctx context.Context, global *Page, event string, env *
 	return err
 }
 
-// noRequest is the request of an event that runs outside any request.
-type noRequest struct{}
+// noRequest is the Request where there is none: every use is an error.
+type noRequest struct{ where string }
 
-func (noRequest) Query() url.Values                    { return url.Values{} }
-func (noRequest) RawQuery() string                     { return "" }
-func (noRequest) Form() (url.Values, error)            { return url.Values{}, nil }
-func (noRequest) Body() ([]byte, error)                { return nil, nil }
-func (noRequest) Cookie(string) (string, bool)         { return "", false }
-func (noRequest) CookieNames() []string                { return nil }
-func (noRequest) ServerVariable(string) (string, bool) { return "", false }
+func (n noRequest) fail() {
+	panic(fmt.Errorf("Request is not available in %s", n.where))
+}
+func (n noRequest) Query() url.Values                    { n.fail(); return nil }
+func (n noRequest) RawQuery() string                     { n.fail(); return "" }
+func (n noRequest) Form() (url.Values, error)            { n.fail(); return nil, nil }
+func (n noRequest) Body() ([]byte, error)                { n.fail(); return nil, nil }
+func (n noRequest) Cookie(string) (string, bool)         { n.fail(); return "", false }
+func (n noRequest) CookieNames() []string                { n.fail(); return nil }
+func (n noRequest) ServerVariable(string) (string, bool) { n.fail(); return "", false }
 
-// noResponse is the response of an event: everything is discarded.
-type noResponse struct{ h textproto.MIMEHeader }
+// noResponse is the Response where there is none: every use is an error,
+// writes included (see output.grow).
+type noResponse struct{ where string }
 
-func (r noResponse) Header() textproto.MIMEHeader { return r.h }
-func (noResponse) SetCookie(*Cookie)              {}
+func (n noResponse) fail() {
+	panic(fmt.Errorf("Response is not available in %s", n.where))
+}
+func (n noResponse) Header() textproto.MIMEHeader { n.fail(); return nil }
+func (n noResponse) SetCookie(*Cookie)            { n.fail() }
 func (noResponse) WriteHeader(int)                {}
 func (noResponse) Flush() error                   { return nil }

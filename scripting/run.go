@@ -295,6 +295,9 @@ func (o *output) release() {
 }
 
 func (o *output) grow(L *lua.LState, n int) {
+	if nr, ok := o.r.env.Response.(noResponse); ok {
+		L.RaiseError("Response is not available in %s", nr.where)
+	}
 	if o.buf == nil {
 		o.buf = *bufPool.Get().(*[]byte)
 	}
