@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"lasp/scope"
+	"lasp/scripting"
 )
 
 var sessionApp = map[string]string{
@@ -50,6 +53,8 @@ return Cat
 	"storeproxy.lasp": `<% Application["fido"] = s_fido %><%= Application["fido"]:Speak() %>`,
 	"timeout.lasp":    `<% Session.Timeout = 1.5 %><%= Session.Timeout %>`,
 	"nap.lasp":        `<%@ EnableSessionState="ReadOnly" %><%= s_fido:Nap(2) %>`,
+	"sesshorse.lasp":  `<% Session["h"] = Server.CreateObject("Animals.Horse") %>`,
+	"sessproxy.lasp":  `<% Session["cat"] = g_morris %><%= Session["cat"]:MateWith(s_fido) %>`,
 	"sessfn.lasp":     `<% Session["f"] = function() end %>`,
 	"sesstbl.lasp":    `<% Session["t"] = {handler = print} %>`,
 	"sessgo.lasp":     `<% Session["d"] = Server.CreateObject("Lasp.Dictionary") %><%= Session["d"]:Count() %>`,
@@ -83,7 +88,10 @@ func mustFetch(t *testing.T, a *app, c *http.Client, path string) string {
 
 // TestSessions: contents, events and Session objects per client.
 func TestSessions(t *testing.T) {
-	a := newApp(t, sessionApp)
+	a := newApp(t, sessionApp, func(c *Config) {
+		c.Components = []Component{{ProgID: "Animals.Horse", Threading: scope.Apartment,
+			New: func() (scripting.Instance, error) { return horse{}, nil }}}
+	})
 	alice, bob := client(t, a), client(t, a)
 	for _, tc := range []struct {
 		c          *http.Client
@@ -99,7 +107,8 @@ func TestSessions(t *testing.T) {
 		{alice, "/mate.lasp", "cat + woof"}, // a session proxy passed to an Application object
 		{bob, "/storeproxy.lasp", "woof"},   // proxies are agile
 		{alice, "/timeout.lasp", "1.5"},
-		{alice, "/sessgo.lasp", "0"}, // agile objects are stored by reference
+		{alice, "/sessgo.lasp", "0"},             // agile objects are stored by reference
+		{alice, "/sessproxy.lasp", "cat + woof"}, // and so are proxies
 	} {
 		if got := mustFetch(t, a, tc.c, tc.path); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.path, got, tc.want)
@@ -122,6 +131,7 @@ func TestSessions(t *testing.T) {
 		"/readonly.lasp":  `Session is read-only on this page (EnableSessionState=ReadOnly)`,
 		"/storedog.lasp":  `Session[\"d\"]: Animals.Dog is apartment-threaded and cannot be stored in Session scope`,
 		"/sessfn.lasp":    `Session[\"f\"]: a function cannot be stored in Session scope`,
+		"/sesshorse.lasp": `Session[\"h\"]: Animals.Horse is apartment-threaded and cannot be stored in Session scope`,
 		"/sesstbl.lasp":   `Session[\"t\"]: a function (at [\"handler\"]) cannot be stored in Session scope`,
 	} {
 		if status, _ := fetch(t, a, bob, path); status != 500 || !strings.Contains(a.log.String(), want) {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"io"
 	"runtime"
-
-	"lasp/scope"
 	"testing"
 	"testing/fstest"
+
+	"lasp/scope"
 )
 
 // TestApartmentIsolation: an object sleeping in one apartment does not delay
