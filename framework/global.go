@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ type global struct {
 	statics        *scope.Statics    // Application objects, created on first reference
 	pageObjects    map[string]string // Page objects, id → progid
 	sessionObjects map[string]string // Session objects, id → progid
+	eagerSessions  bool              // it has a Session_OnStart: every request needs its session
 	mod            time.Time         // the file as loaded, for -dev
 	size           int64
 
@@ -61,9 +63,11 @@ func (s *Server) loadGlobal() (*global, error) {
 				Msg: fmt.Sprintf("unknown progid %q for object %q: no Go component of that name and no components/%s.lua", o.ProgID, o.ID, o.ProgID)}
 		}
 	}
-	if g.page, err = scripting.CompileGlobal(globalName, f.LuaChunk()); err != nil {
+	chunk := f.LuaChunk()
+	if g.page, err = scripting.CompileGlobal(globalName, chunk); err != nil {
 		return nil, err
 	}
+	g.eagerSessions = strings.Contains(chunk, "Session_OnStart")
 	factories := map[string]scope.Factory{}
 	g.pageObjects, g.sessionObjects = map[string]string{}, map[string]string{}
 	for _, o := range f.Objects {

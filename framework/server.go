@@ -185,8 +185,27 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 		env.Declared = s.declaredIn(g, nil)
 		return s.runPage(rw, r, p, env)
 	}
-	ss, isNew := s.session(g, rw.w, r)
-	env.Session, env.Declared = ss, s.declaredIn(g, ss)
+	ss := s.findSession(r)
+	if ss == nil && !g.eagerSessions {
+		lazy := &lazySession{create: func() *session { return s.createSession(g, rw.w, r) }}
+		env.Session, env.Declared = lazy, s.declaredIn(g, lazy.get)
+		env.SessionReadOnly = p.Directives.EnableSessionState == "ReadOnly"
+		err := s.runPage(rw, r, p, env)
+		if ss := lazy.ss; ss != nil {
+			ss.leave()
+			if ss.isAbandoned() {
+				s.endSession(context.WithoutCancel(r.Context()), ss)
+			}
+		}
+		return err
+	}
+	isNew := ss == nil
+	if isNew {
+		ss = s.createSession(g, rw.w, r)
+	}
+	ss.enter()
+	defer ss.leave()
+	env.Session, env.Declared = ss, s.declaredIn(g, func() *session { return ss })
 	if p.Directives.EnableSessionState == "ReadOnly" {
 		env.SessionReadOnly = true
 	} else {

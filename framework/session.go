@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lasp/scope"
@@ -32,6 +33,8 @@ type session struct {
 	abandoned bool
 
 	g       *global // the global.lasa the session started under
+	expiry  *time.Timer
+	active  atomic.Int32 // requests running in the session now
 	statics *scope.Statics
 	apt     *scripting.Apartment
 	aptOnce sync.Once
@@ -51,6 +54,22 @@ func (ss *session) SetTimeout(minutes float64) {
 	ss.mu.Lock()
 	ss.timeout = minutes
 	ss.mu.Unlock()
+	ss.slide()
+}
+
+// slide restarts the session's idle timeout.
+func (ss *session) slide() {
+	if ss.expiry != nil {
+		ss.expiry.Reset(time.Duration(ss.Timeout() * float64(time.Minute)))
+	}
+}
+
+// enter and leave count the requests running in the session: it does not
+// expire under one, and its idle time starts when the last one ends.
+func (ss *session) enter() { ss.active.Add(1) }
+func (ss *session) leave() {
+	ss.active.Add(-1)
+	ss.slide()
 }
 
 func (ss *session) Abandon() {
@@ -86,27 +105,104 @@ func (s *Server) newSession(g *global) *session {
 		}
 	}
 	ss.statics = scope.NewStatics(factories)
+	ss.expiry = time.AfterFunc(time.Duration(ss.timeout*float64(time.Minute)), func() { s.expire(ss) })
 	return ss
 }
 
-// session finds the request's session by its cookie, or starts one and
-// sets the cookie; isNew says Session_OnStart must run.
-func (s *Server) session(g *global, w http.ResponseWriter, r *http.Request) (ss *session, isNew bool) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		s.sessMu.Lock()
-		ss = s.sessions[c.Value]
-		s.sessMu.Unlock()
-		if ss != nil {
-			return ss, false
-		}
+// expire ends a session whose timeout passed, unless a request is in it.
+func (s *Server) expire(ss *session) {
+	if ss.active.Load() > 0 {
+		ss.slide()
+		return
 	}
-	ss = s.newSession(g)
+	s.endSession(context.Background(), ss)
+}
+
+// findSession is the session the request's cookie names, or nil.
+func (s *Server) findSession(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	return s.sessions[c.Value]
+}
+
+// createSession starts a session and sets its cookie.
+func (s *Server) createSession(g *global, w http.ResponseWriter, r *http.Request) *session {
+	ss := s.newSession(g)
 	s.sessMu.Lock()
 	s.sessions[ss.id] = ss
 	s.sessMu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: ss.id, Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
-	return ss, true
+	return ss
+}
+
+// lazySession is the Session of a request that came without one, when
+// global.lasa has no Session_OnStart: the session (and its cookie) is made
+// only when the page first writes to Session or asks its ID, so that
+// requests that never use it cost no session.
+type lazySession struct {
+	create func() *session
+	ss     *session
+}
+
+var _ scripting.Session = (*lazySession)(nil)
+
+func (l *lazySession) get() *session {
+	if l.ss == nil {
+		l.ss = l.create()
+		l.ss.enter()
+	}
+	return l.ss
+}
+
+func (l *lazySession) Name() string { return "Session" }
+
+func (l *lazySession) Get(key string) (scope.Value, bool) {
+	if l.ss == nil {
+		return nil, false
+	}
+	return l.ss.Get(key)
+}
+
+func (l *lazySession) Set(key string, v scope.Value) error { return l.get().Set(key, v) }
+
+func (l *lazySession) Remove(key string) {
+	if l.ss != nil {
+		l.ss.Remove(key)
+	}
+}
+
+func (l *lazySession) RemoveAll() {
+	if l.ss != nil {
+		l.ss.RemoveAll()
+	}
+}
+
+func (l *lazySession) Keys() []string {
+	if l.ss == nil {
+		return nil
+	}
+	return l.ss.Keys()
+}
+
+func (l *lazySession) Len() int {
+	if l.ss == nil {
+		return 0
+	}
+	return l.ss.Len()
+}
+
+func (l *lazySession) ID() string                 { return l.get().ID() }
+func (l *lazySession) Timeout() float64           { return l.get().Timeout() }
+func (l *lazySession) SetTimeout(minutes float64) { l.get().SetTimeout(minutes) }
+func (l *lazySession) Abandon() {
+	if l.ss != nil {
+		l.ss.Abandon()
+	}
 }
 
 // acquire waits for the session's lock: requests of one session run one at
@@ -136,10 +232,11 @@ func (s *Server) endSession(ctx context.Context, ss *session) {
 	if !live {
 		return
 	}
+	ss.expiry.Stop()
 	if ss.g.page != nil {
 		env := s.eventEnv(ss.g, "")
 		env.Session = ss
-		env.Declared = s.declaredIn(ss.g, ss)
+		env.Declared = s.declaredIn(ss.g, func() *session { return ss })
 		if err := s.engine.RunEvent(ctx, ss.g.page, "Session_OnEnd", env); err != nil {
 			s.log.Error("Session_OnEnd failed", "session", ss.id[:8], "err", err.Error())
 		}
@@ -169,7 +266,7 @@ func (s *Server) endSessions(ctx context.Context) {
 
 // declaredIn finds global.lasa's Application objects, then ss's Session
 // objects (ss may be nil: a page without a session).
-func (s *Server) declaredIn(g *global, ss *session) func(context.Context, string) (scope.Object, bool, error) {
+func (s *Server) declaredIn(g *global, sess func() *session) func(context.Context, string) (scope.Object, bool, error) {
 	app := s.declared(g)
 	return func(ctx context.Context, id string) (scope.Object, bool, error) {
 		if o, ok, err := app(ctx, id); ok || err != nil {
@@ -178,10 +275,10 @@ func (s *Server) declaredIn(g *global, ss *session) func(context.Context, string
 		if _, ok := g.sessionObjects[id]; !ok {
 			return nil, false, nil
 		}
-		if ss == nil {
+		if sess == nil {
 			return nil, false, errNoSession
 		}
-		o, err := ss.statics.Get(ctx, id)
+		o, err := sess().statics.Get(ctx, id)
 		return o, err == nil, err
 	}
 }

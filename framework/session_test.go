@@ -273,3 +273,47 @@ end
 		t.Errorf("Set-Cookie: %q", res.Header.Values("Set-Cookie"))
 	}
 }
+
+// TestSessionsOnDemand: without a Session_OnStart, a request that never
+// touches Session gets no session and no cookie; one that writes to it does.
+func TestSessionsOnDemand(t *testing.T) {
+	a := newApp(t, map[string]string{
+		"plain.lasp": `hello <%= tostring(Session["x"]) %>`,
+		"write.lasp": `<% Session["x"] = 1 %>set`,
+	})
+	for range 5 {
+		res, body := a.do(t, newRequest(t, "GET", a.URL+"/plain.lasp", ""))
+		if body != "hello nil" || len(res.Cookies()) != 0 {
+			t.Fatalf("plain: %q %v", body, res.Cookies())
+		}
+	}
+	c := client(t, a)
+	mustFetch(t, a, c, "/write.lasp")
+	if got := mustFetch(t, a, c, "/plain.lasp"); got != "hello 1" {
+		t.Errorf("after a write: %q", got)
+	}
+	a.srv.sessMu.Lock()
+	n := len(a.srv.sessions)
+	a.srv.sessMu.Unlock()
+	if n != 1 {
+		t.Errorf("%d sessions, want 1", n)
+	}
+}
+
+// TestSessionExpiry: a session idle past its Session.Timeout ends, with
+// Session_OnEnd, and its cookie then starts a new session.
+func TestSessionExpiry(t *testing.T) {
+	a := newApp(t, map[string]string{
+		"global.lasa": `<script runat="server">
+function Session_OnStart() Session["n"] = 0 end
+function Session_OnEnd() Application["ended"] = (Application["ended"] or 0) + 1 end
+</script>`,
+		"short.lasp": `<% Session.Timeout = 0.002 %><%= Session.SessionID %>`,
+	})
+	c := client(t, a)
+	id := mustFetch(t, a, c, "/short.lasp")
+	waitFor(t, "the session to expire", func() bool { v, _ := a.srv.app.Get("ended"); return v == float64(1) })
+	if again := mustFetch(t, a, c, "/short.lasp"); again == id {
+		t.Error("an expired session's cookie still finds it")
+	}
+}
