@@ -2,7 +2,6 @@ package scripting
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -233,8 +232,6 @@ func (e *Engine) Run(ctx context.Context, w io.Writer, p *Page, env *Env) error 
 	e.put(s, err == nil)
 	return err
 }
-
-var errNotPage = errors.New("not a page")
 
 // checkLibs retires every Lua state when a file under lib/ changed, so that
 // no state keeps a module that holds an old version of another (-dev only).

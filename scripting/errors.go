@@ -61,9 +61,5 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-var (
-	// errScriptTimeout is the cancel cause of a run that passed its ScriptTimeout.
-	errScriptTimeout = errors.New("script timed out")
-	// errLimit marks errors from the engine's resource bounds.
-	errLimit = errors.New("resource limit")
-)
+// errScriptTimeout is the cancel cause of a run that passed its ScriptTimeout.
+var errScriptTimeout = errors.New("script timed out")
