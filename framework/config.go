@@ -32,6 +32,10 @@ type Config struct {
 	// ScriptTimeout is the default Server.ScriptTimeout. Zero means 90s.
 	ScriptTimeout time.Duration
 
+	// SessionTimeout is the default Session.Timeout: how long a session may
+	// stay idle before it ends. Zero means 20 minutes.
+	SessionTimeout time.Duration
+
 	// MaxRequestBody bounds a request body (Request.Form, Request.Body).
 	// Zero means 10 MiB.
 	MaxRequestBody int64
@@ -54,6 +58,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.ScriptTimeout < 0 {
 		errs = append(errs, errors.New("framework: negative ScriptTimeout"))
+	}
+	if c.SessionTimeout < 0 {
+		errs = append(errs, errors.New("framework: negative SessionTimeout"))
 	}
 	if c.MaxRequestBody < 0 {
 		errs = append(errs, errors.New("framework: negative MaxRequestBody"))

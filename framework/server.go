@@ -69,6 +69,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ScriptTimeout == 0 {
 		cfg.ScriptTimeout = 90 * time.Second
 	}
+	if cfg.SessionTimeout == 0 {
+		cfg.SessionTimeout = 20 * time.Minute
+	}
 	if cfg.MaxRequestBody == 0 {
 		cfg.MaxRequestBody = 10 << 20
 	}

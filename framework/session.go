@@ -16,9 +16,6 @@ import (
 // sessionCookie names the session cookie (SPEC 6).
 const sessionCookie = "LASPSESSIONID"
 
-// defaultSessionTimeout is Session.Timeout, in minutes, until a page sets it.
-const defaultSessionTimeout = 20
-
 // A session lives in this process: its contents, its declared objects and
 // its own apartment. Sessions expire, and their cookies are signed, with the
 // sessions work (issue 4); until then a session ends on Abandon and at
@@ -92,7 +89,7 @@ func (s *Server) newSession(g *global) *session {
 		Contents: scope.NewContents("Session"),
 		id:       hex.EncodeToString(b[:]),
 		lock:     make(chan struct{}, 1),
-		timeout:  defaultSessionTimeout,
+		timeout:  s.cfg.SessionTimeout.Minutes(),
 		g:        g,
 	}
 	factories := map[string]scope.Factory{}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"lasp/scope"
 	"lasp/scripting"
@@ -316,4 +317,20 @@ function Session_OnEnd() Application["ended"] = (Application["ended"] or 0) + 1 
 	if again := mustFetch(t, a, c, "/short.lasp"); again == id {
 		t.Error("an expired session's cookie still finds it")
 	}
+}
+
+// TestSessionTimeoutConfig: Config.SessionTimeout (the -session-timeout
+// flag) is the default Session.Timeout.
+func TestSessionTimeoutConfig(t *testing.T) {
+	a := newApp(t, map[string]string{
+		"global.lasa": `<script runat="server">
+function Session_OnStart() end
+function Session_OnEnd() Application["ended"] = true end
+</script>`,
+		"p.lasp": `<%= Session.Timeout * 60000 %>`,
+	}, func(c *Config) { c.SessionTimeout = 150 * time.Millisecond })
+	if got := mustFetch(t, a, client(t, a), "/p.lasp"); got != "150" {
+		t.Errorf("Session.Timeout in ms: %q", got)
+	}
+	waitFor(t, "the session to expire", func() bool { v, _ := a.srv.app.Get("ended"); return v == true })
 }

@@ -38,10 +38,11 @@ const envPrefix = "LASP_"
 // options are the settings of one "serve" run, from the command line and the
 // LASP_* environment variables.
 type options struct {
-	root          string
-	addr          string
-	dev           bool
-	scriptTimeout time.Duration
+	root           string
+	addr           string
+	dev            bool
+	scriptTimeout  time.Duration
+	sessionTimeout time.Duration
 }
 
 // usageError is a mistake in the command line or in a LASP_* variable; main
@@ -80,9 +81,9 @@ func envName(flagName string) string {
 // given on the command line from its LASP_* variable, if that is set and not
 // empty. The command line wins over the environment.
 //
-// SPEC section 7 also names -session-store, -session-timeout,
-// -application-store and -keys: they arrive with the session and application
-// stores and are deliberately not defined before those exist.
+// SPEC section 7 also names -session-store, -application-store and -keys:
+// they arrive with the session and application stores and are deliberately
+// not defined before those exist.
 func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	var o options
 	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -91,6 +92,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fset.StringVar(&o.addr, "addr", "127.0.0.1:8080", "where to listen, as `host:port` (port 0 picks a free port)")
 	fset.BoolVar(&o.dev, "dev", false, "development mode: reload on change, detailed error pages")
 	fset.DurationVar(&o.scriptTimeout, "script-timeout", 90*time.Second, "default Server.ScriptTimeout, as a Go `duration` (90s, 2m)")
+	fset.DurationVar(&o.sessionTimeout, "session-timeout", 20*time.Minute, "default Session.Timeout: idle time after which a session ends, as a Go `duration`")
 	fset.Usage = func() {
 		w := fset.Output()
 		fmt.Fprint(w, `Usage:
@@ -136,6 +138,9 @@ Flags:
 	if o.addr == "" {
 		errs = append(errs, fmt.Errorf("%s is empty: give a host:port", sourceOf(source, "addr")))
 	}
+	if o.sessionTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("%s must be positive, not %v", sourceOf(source, "session-timeout"), o.sessionTimeout))
+	}
 	if o.scriptTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%s must be positive, not %v", sourceOf(source, "script-timeout"), o.scriptTimeout))
 	}
@@ -174,11 +179,12 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	defer root.Close()
 
 	app, err := framework.New(framework.Config{
-		Root:          root.FS(),
-		Dir:           dir,
-		Dev:           o.dev,
-		ScriptTimeout: o.scriptTimeout,
-		Logger:        logger,
+		Root:           root.FS(),
+		Dir:            dir,
+		Dev:            o.dev,
+		ScriptTimeout:  o.scriptTimeout,
+		SessionTimeout: o.sessionTimeout,
+		Logger:         logger,
 	})
 	if err != nil {
 		return err
