@@ -32,6 +32,14 @@ type Config struct {
 	// ScriptTimeout is the default Server.ScriptTimeout. Zero means 90s.
 	ScriptTimeout time.Duration
 
+	// Keys sign and encrypt the session cookie: pairs of a hash key (32 or
+	// 64 bytes) and a block key (16, 24 or 32 bytes, AES). The first pair
+	// encodes; every pair decodes, so keys can be rotated by putting the new
+	// pair first. Servers of a farm need the same keys. Empty means a pair
+	// made at random when the server starts (sessions then do not survive a
+	// restart).
+	Keys [][]byte
+
 	// SessionTimeout is the default Session.Timeout: how long a session may
 	// stay idle before it ends. Zero means 20 minutes.
 	SessionTimeout time.Duration
@@ -58,6 +66,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.ScriptTimeout < 0 {
 		errs = append(errs, errors.New("framework: negative ScriptTimeout"))
+	}
+	if len(c.Keys)%2 != 0 {
+		errs = append(errs, errors.New("framework: Keys must be pairs of a hash key and a block key"))
 	}
 	if c.SessionTimeout < 0 {
 		errs = append(errs, errors.New("framework: negative SessionTimeout"))

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/securecookie"
+
 	"lasp/scope"
 	"lasp/scripting"
 )
@@ -43,6 +45,7 @@ type Server struct {
 	globalErr error
 	started   atomic.Bool // Application_OnStart has run
 	startMu   sync.Mutex
+	codecs    []securecookie.Codec // sign and encrypt the session cookie
 	sessMu    sync.Mutex
 	sessions  map[string]*session
 
@@ -68,6 +71,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ScriptTimeout == 0 {
 		cfg.ScriptTimeout = 90 * time.Second
+	}
+	if len(cfg.Keys) == 0 {
+		cfg.Keys = [][]byte{securecookie.GenerateRandomKey(64), securecookie.GenerateRandomKey(32)}
 	}
 	if cfg.SessionTimeout == 0 {
 		cfg.SessionTimeout = 20 * time.Minute
@@ -99,6 +105,11 @@ func New(cfg Config) (*Server, error) {
 			Logger:        cfg.Logger,
 			Components:    cfg.Components,
 		}),
+	}
+	s.codecs = securecookie.CodecsFromPairs(cfg.Keys...)
+	for _, c := range s.codecs {
+		// Idle expiry is the session's own; the cookie carries no age limit.
+		c.(*securecookie.SecureCookie).MaxAge(0)
 	}
 	g, err := s.loadGlobal()
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/securecookie"
+
 	"lasp/scope"
 	"lasp/scripting"
 )
@@ -116,14 +118,19 @@ func (s *Server) expire(ss *session) {
 }
 
 // findSession is the session the request's cookie names, or nil.
+// A missing, forged, tampered or undecodable cookie is no session.
 func (s *Server) findSession(r *http.Request) *session {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return nil
 	}
+	var id string
+	if err := securecookie.DecodeMulti(sessionCookie, c.Value, &id, s.codecs...); err != nil {
+		return nil
+	}
 	s.sessMu.Lock()
 	defer s.sessMu.Unlock()
-	return s.sessions[c.Value]
+	return s.sessions[id]
 }
 
 // createSession starts a session and sets its cookie.
@@ -132,7 +139,12 @@ func (s *Server) createSession(g *global, w http.ResponseWriter, r *http.Request
 	s.sessMu.Lock()
 	s.sessions[ss.id] = ss
 	s.sessMu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: ss.id, Path: "/",
+	value, err := securecookie.EncodeMulti(sessionCookie, ss.id, s.codecs...)
+	if err != nil {
+		s.log.Error("encoding the session cookie", "err", err.Error())
+		return ss
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: value, Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 	return ss
 }

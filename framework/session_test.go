@@ -334,3 +334,66 @@ function Session_OnEnd() Application["ended"] = true end
 	}
 	waitFor(t, "the session to expire", func() bool { v, _ := a.srv.app.Get("ended"); return v == true })
 }
+
+// TestSessionCookie: the cookie is signed and encrypted; a forged, tampered,
+// truncated, huge or empty one starts a new session, never an error page;
+// keys rotate.
+func TestSessionCookie(t *testing.T) {
+	oldKeys := [][]byte{[]byte(strings.Repeat("h", 64)), []byte(strings.Repeat("b", 32))}
+	newKeys := [][]byte{[]byte(strings.Repeat("H", 64)), []byte(strings.Repeat("B", 32))}
+	files := map[string]string{"id.lasp": `<% Session["x"] = 1 %><%= Session.SessionID %>`}
+	a := newApp(t, files, func(c *Config) { c.Keys = oldKeys })
+	res, id := a.do(t, newRequest(t, "GET", a.URL+"/id.lasp", ""))
+	var cookie string
+	for _, c := range res.Cookies() {
+		if c.Name == sessionCookie {
+			cookie = c.Value
+		}
+	}
+	if cookie == "" || strings.Contains(cookie, id) {
+		t.Fatalf("session cookie %q must be set and must not show the ID %q", cookie, id)
+	}
+	get := func(a *app, value string) string {
+		req := newRequest(t, "GET", a.URL+"/id.lasp", "")
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: value})
+		res, body := a.do(t, req)
+		if res.StatusCode != 200 {
+			t.Fatalf("cookie %.40q: status %d", value, res.StatusCode)
+		}
+		return body
+	}
+	if got := get(a, cookie); got != id {
+		t.Fatalf("the cookie does not find its session: %q, want %q", got, id)
+	}
+	flipped := []byte(cookie)
+	flipped[len(flipped)/2] ^= 1
+	for name, value := range map[string]string{
+		"flipped byte": string(flipped),
+		"truncated":    cookie[:len(cookie)/2],
+		"huge":         strings.Repeat("A", 3000),
+		"empty":        "",
+		"raw id":       id,
+	} {
+		if got := get(a, value); got == id {
+			t.Errorf("%s: the cookie still finds the session", name)
+		}
+	}
+	rotated := newApp(t, files, func(c *Config) { c.Keys = append(append([][]byte{}, newKeys...), oldKeys...) })
+	wrong := newApp(t, files, func(c *Config) { c.Keys = newKeys })
+	// Each app has its own in-memory sessions: what matters here is whether
+	// the cookie decodes, which shows in whether its ID is reused.
+	rotated.srv.sessMu.Lock()
+	rotated.srv.sessions[id] = rotated.srv.newSession(rotated.srv.g.Load())
+	rotated.srv.sessions[id].id = id
+	rotated.srv.sessMu.Unlock()
+	if got := get(rotated, cookie); got != id {
+		t.Errorf("after rotation an old cookie is not read: %q", got)
+	}
+	wrong.srv.sessMu.Lock()
+	wrong.srv.sessions[id] = wrong.srv.newSession(wrong.srv.g.Load())
+	wrong.srv.sessions[id].id = id
+	wrong.srv.sessMu.Unlock()
+	if got := get(wrong, cookie); got == id {
+		t.Error("a cookie made with other keys was accepted")
+	}
+}

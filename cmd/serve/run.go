@@ -43,6 +43,7 @@ type options struct {
 	dev            bool
 	scriptTimeout  time.Duration
 	sessionTimeout time.Duration
+	keys           string
 }
 
 // usageError is a mistake in the command line or in a LASP_* variable; main
@@ -81,9 +82,9 @@ func envName(flagName string) string {
 // given on the command line from its LASP_* variable, if that is set and not
 // empty. The command line wins over the environment.
 //
-// SPEC section 7 also names -session-store, -application-store and -keys:
-// they arrive with the session and application stores and are deliberately
-// not defined before those exist.
+// SPEC section 7 also names -session-store and -application-store: they
+// arrive with the session and application stores and are deliberately not
+// defined before those exist.
 func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	var o options
 	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -92,6 +93,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fset.StringVar(&o.addr, "addr", "127.0.0.1:8080", "where to listen, as `host:port` (port 0 picks a free port)")
 	fset.BoolVar(&o.dev, "dev", false, "development mode: reload on change, detailed error pages")
 	fset.DurationVar(&o.scriptTimeout, "script-timeout", 90*time.Second, "default Server.ScriptTimeout, as a Go `duration` (90s, 2m)")
+	fset.StringVar(&o.keys, "keys", "", "the `file` of the session cookie keys; made when it does not exist (default: new keys at each start)")
 	fset.DurationVar(&o.sessionTimeout, "session-timeout", 20*time.Minute, "default Session.Timeout: idle time after which a session ends, as a Go `duration`")
 	fset.Usage = func() {
 		w := fset.Output()
@@ -178,7 +180,14 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	defer root.Close()
 
+	var keys [][]byte
+	if o.keys != "" {
+		if keys, err = loadKeys(o.keys); err != nil {
+			return fmt.Errorf("-keys: %w", err)
+		}
+	}
 	app, err := framework.New(framework.Config{
+		Keys:           keys,
 		Root:           root.FS(),
 		Dir:            dir,
 		Dev:            o.dev,
