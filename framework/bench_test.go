@@ -31,3 +31,42 @@ func BenchmarkServePage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkServePageSession is BenchmarkServePage for a client that has a
+// session: the cookie is decoded (securecookie) and the session locked on
+// every request.
+func BenchmarkServePageSession(b *testing.B) {
+	root, err := os.OpenRoot("../sampleapp")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer root.Close()
+	srv, err := New(Config{Root: root.FS(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close(b.Context())
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, httptest.NewRequest("GET", "/animals.lasp", nil))
+	cookies := w.Result().Cookies()
+	if len(cookies) == 0 {
+		b.Fatal("no session cookie")
+	}
+	req := httptest.NewRequest("GET", "/table.lasp?name=%3Cb%3EBench%3C%2Fb%3E", nil)
+	req.AddCookie(cookies[0])
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+	b.StopTimer()
+	srv.sessMu.Lock()
+	n := len(srv.sessions)
+	srv.sessMu.Unlock()
+	if n != 1 {
+		b.Fatalf("%d sessions, want the one the cookie names", n)
+	}
+}

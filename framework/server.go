@@ -47,7 +47,8 @@ type Server struct {
 	startMu   sync.Mutex
 	codecs    []securecookie.Codec // sign and encrypt the session cookie
 	sessMu    sync.Mutex
-	sessions  map[string]*session
+	sessions  map[string]*session // by ID
+	byCookie  map[string]*session // by the cookie value issued
 
 	mu       sync.Mutex
 	closing  bool
@@ -96,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 		idPrefix: hex.EncodeToString(id[:]),
 		app:      scope.NewContents("Application"),
 		sessions: map[string]*session{},
+		byCookie: map[string]*session{},
 		engine: scripting.New(scripting.Config{
 			FS:            cfg.Root,
 			Dir:           cfg.Dir,

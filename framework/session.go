@@ -24,8 +24,9 @@ const sessionCookie = "LASPSESSIONID"
 // shutdown.
 type session struct {
 	*scope.Contents
-	id   string
-	lock chan struct{} // held by the EnableSessionState=True page running in it
+	id     string
+	cookie string        // the cookie value issued for it
+	lock   chan struct{} // held by the EnableSessionState=True page running in it
 
 	mu        sync.Mutex
 	timeout   float64
@@ -124,6 +125,12 @@ func (s *Server) findSession(r *http.Request) *session {
 	if err != nil {
 		return nil
 	}
+	s.sessMu.Lock()
+	ss := s.byCookie[c.Value] // a cookie this server issued: no need to decode it
+	s.sessMu.Unlock()
+	if ss != nil {
+		return ss
+	}
 	var id string
 	if err := securecookie.DecodeMulti(sessionCookie, c.Value, &id, s.codecs...); err != nil {
 		return nil
@@ -136,10 +143,14 @@ func (s *Server) findSession(r *http.Request) *session {
 // createSession starts a session and sets its cookie.
 func (s *Server) createSession(g *global, w http.ResponseWriter, r *http.Request) *session {
 	ss := s.newSession(g)
+	value, err := securecookie.EncodeMulti(sessionCookie, ss.id, s.codecs...)
 	s.sessMu.Lock()
 	s.sessions[ss.id] = ss
+	if err == nil {
+		ss.cookie = value
+		s.byCookie[value] = ss
+	}
 	s.sessMu.Unlock()
-	value, err := securecookie.EncodeMulti(sessionCookie, ss.id, s.codecs...)
 	if err != nil {
 		s.log.Error("encoding the session cookie", "err", err.Error())
 		return ss
@@ -237,6 +248,7 @@ func (s *Server) endSession(ctx context.Context, ss *session) {
 	s.sessMu.Lock()
 	_, live := s.sessions[ss.id]
 	delete(s.sessions, ss.id)
+	delete(s.byCookie, ss.cookie)
 	s.sessMu.Unlock()
 	if !live {
 		return
