@@ -69,7 +69,13 @@ func newApp(t testing.TB, files map[string]string, configure ...func(*Config)) *
 // get requests path and returns the status and body.
 func (a *app) get(t testing.TB, path string) (int, string) {
 	t.Helper()
-	res, err := a.Client().Get(a.URL + path)
+	return fetch(t, a, a.Client(), path)
+}
+
+// fetch requests path with client c (which may keep cookies).
+func fetch(t testing.TB, a *app, c *http.Client, path string) (int, string) {
+	t.Helper()
+	res, err := c.Get(a.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +105,13 @@ func (a *app) do(t testing.TB, req *http.Request) (*http.Response, string) {
 // mustGet requests path and fails unless it answers 200.
 func (a *app) mustGet(t testing.TB, path string) string {
 	t.Helper()
-	status, body := a.get(t, path)
+	return mustFetch(t, a, a.Client(), path)
+}
+
+// mustFetch is fetch that fails unless the answer is 200.
+func mustFetch(t testing.TB, a *app, c *http.Client, path string) string {
+	t.Helper()
+	status, body := fetch(t, a, c, path)
 	if status != http.StatusOK {
 		t.Fatalf("GET %s: status %d, body:\n%s\nlog:\n%s", path, status, body, a.log.String())
 	}

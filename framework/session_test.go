@@ -67,26 +67,6 @@ func client(t *testing.T, a *app) *http.Client {
 	return &http.Client{Jar: jar, Transport: a.Client().Transport}
 }
 
-func fetch(t *testing.T, a *app, c *http.Client, path string) (int, string) {
-	t.Helper()
-	res, err := c.Get(a.URL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(body)
-}
-
-func mustFetch(t *testing.T, a *app, c *http.Client, path string) string {
-	t.Helper()
-	status, body := fetch(t, a, c, path)
-	if status != 200 {
-		t.Fatalf("GET %s: %d\n%s", path, status, a.log)
-	}
-	return body
-}
-
 // TestSessions: contents, events and Session objects per client.
 func TestSessions(t *testing.T) {
 	a := newApp(t, sessionApp, func(c *Config) {
