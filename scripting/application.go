@@ -2,7 +2,6 @@ package scripting
 
 import (
 	"context"
-	"errors"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -123,12 +122,18 @@ func (s *state) application() *object {
 	o.method(L, "Lock", func(L *lua.LState) int {
 		contents(L)
 		r := s.run
-		if err := r.env.ApplicationLock.Lock(r.ctx, r); err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(context.Cause(r.ctx), errScriptTimeout) {
-				L.RaiseError("Application:Lock: the page's script timeout passed while it waited for the lock")
-			}
+		r.waitingLock = true
+		err := r.env.ApplicationLock.Lock(r.ctx, r)
+		if err != nil && r.ctx.Err() == nil {
+			r.waitingLock = false
 			L.RaiseError("Application:Lock: %v", err)
 		}
+		if err != nil {
+			// The script timeout passed while it waited: scriptError
+			// reports it as ErrBusy.
+			L.RaiseError("Application:Lock: %v", err)
+		}
+		r.waitingLock = false
 		r.lockedApp = true
 		return 0
 	})

@@ -76,6 +76,11 @@ type Env struct {
 	// PageObjects are global.lasa's Page-scope declarations, id → progid:
 	// each request that references one gets its own.
 	PageObjects map[string]string
+	// Commit, when not nil, runs after the page ends without an error and
+	// before the rest of its output is sent: the session is saved there, so
+	// that what the client sees next finds the page's changes. Its error
+	// fails the page.
+	Commit func() error
 	// ScriptTimeout overrides the engine's default for this request when > 0.
 	ScriptTimeout time.Duration
 }

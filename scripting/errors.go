@@ -63,3 +63,8 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // errScriptTimeout is the cancel cause of a run that passed its ScriptTimeout.
 var errScriptTimeout = errors.New("script timed out")
+
+// ErrBusy is the cause of a run that waited for a lock (Application:Lock)
+// until its script timeout passed: the application is busy, not broken, and
+// the framework answers 503.
+var ErrBusy = errors.New("the page waited for a lock for its whole script timeout")

@@ -39,6 +39,7 @@ type run struct {
 	cookies                            map[string]string // set by Response.Cookies
 	expires                            *float64          // Response.Expires, in minutes
 	lockedApp                          bool              // Application:Lock was called
+	waitingLock                        bool              // Application:Lock is waiting
 	created                            []func() error    // Terminate of page-scope objects
 }
 
@@ -95,6 +96,11 @@ func (r *run) exec() error {
 	r.terminateCreated()
 	if err != nil {
 		return err
+	}
+	if r.env.Commit != nil {
+		if err := r.env.Commit(); err != nil {
+			return err
+		}
 	}
 	return r.out.finish()
 }
@@ -170,6 +176,10 @@ func (r *run) stopPage(L *lua.LState) {
 func (r *run) scriptError(obj lua.LValue, cause error) *Error {
 	if r.ctx.Err() != nil {
 		c := context.Cause(r.ctx)
+		if errors.Is(c, errScriptTimeout) && r.waitingLock {
+			return &Error{Kind: Timeout, File: r.siteFile(), Line: r.siteLine(), Err: ErrBusy,
+				Msg: fmt.Sprintf("Application:Lock waited for the whole script timeout of %v", r.timeout), Traceback: r.siteTrace()}
+		}
 		if errors.Is(c, errScriptTimeout) {
 			return &Error{Kind: Timeout, File: r.siteFile(), Line: r.siteLine(), Err: c,
 				Msg: fmt.Sprintf("the page ran past its script timeout of %v", r.timeout), Traceback: r.siteTrace()}
