@@ -8,3 +8,5 @@ require (
 	golang.org/x/sync v0.24.0
 	golang.org/x/tools v0.52.0
 )
+
+require github.com/gorilla/sessions v1.4.0 // indirect

@@ -63,9 +63,7 @@ func BenchmarkServePageSession(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	srv.sessMu.Lock()
-	n := len(srv.sessions)
-	srv.sessMu.Unlock()
+	n := srv.sessions.(*memoryStore).len()
 	if n != 1 {
 		b.Fatalf("%d sessions, want the one the cookie names", n)
 	}

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"time"
@@ -40,6 +41,12 @@ type Config struct {
 	// restart).
 	Keys [][]byte
 
+	// SessionStore is where sessions are kept (SPEC 6): "memory" (the
+	// default when empty) in this process, or "cookie": all of a session's
+	// data in its encrypted cookie, so that any server with the same Keys
+	// can serve any request.
+	SessionStore string
+
 	// SessionTimeout is the default Session.Timeout: how long a session may
 	// stay idle before it ends. Zero means 20 minutes.
 	SessionTimeout time.Duration
@@ -72,6 +79,11 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionTimeout < 0 {
 		errs = append(errs, errors.New("framework: negative SessionTimeout"))
+	}
+	switch c.SessionStore {
+	case "", "memory", "cookie":
+	default:
+		errs = append(errs, fmt.Errorf("framework: unknown SessionStore %q (want memory or cookie)", c.SessionStore))
 	}
 	if c.MaxRequestBody < 0 {
 		errs = append(errs, errors.New("framework: negative MaxRequestBody"))

@@ -16,6 +16,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, id string, rw *res
 	var se *scripting.Error
 	status := http.StatusInternalServerError
 	switch {
+	case errors.Is(err, errShuttingDown):
+		status = http.StatusServiceUnavailable
+	case errors.Is(err, errSessionBusy), errors.Is(err, scripting.ErrBusy), errors.Is(err, errStoreDown):
+		status = http.StatusServiceUnavailable
+		s.log.Warn("request refused", "request_id", id, "path", r.URL.Path, "err", err.Error())
 	case errors.As(err, &se):
 		if se.Kind == scripting.Canceled {
 			s.log.Debug("request canceled", "request_id", id, "path", r.URL.Path)
@@ -25,8 +30,6 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, id string, rw *res
 		status = http.StatusNotFound
 	case errors.Is(err, errTooLarge):
 		status = http.StatusRequestEntityTooLarge
-	case errors.Is(err, errShuttingDown), errors.Is(err, errSessionBusy):
-		status = http.StatusServiceUnavailable
 	}
 	if status == http.StatusInternalServerError {
 		s.logError(r, id, err, se)

@@ -62,6 +62,10 @@ func (s *Server) loadGlobal() (*global, error) {
 			return nil, &scripting.Error{Kind: scripting.Compile, File: globalName, Line: o.Pos.Line,
 				Msg: fmt.Sprintf("unknown progid %q for object %q: no Go component of that name and no components/%s.lua", o.ProgID, o.ID, o.ProgID)}
 		}
+		if _, cookies := s.sessions.(*cookieStore); cookies && o.Scope == globalfile.Session {
+			return nil, &scripting.Error{Kind: scripting.Compile, File: globalName, Line: o.Pos.Line,
+				Msg: fmt.Sprintf("Session object %q (%s) cannot be kept by the cookie session store, which holds plain data only", o.ID, o.ProgID)}
+		}
 	}
 	chunk := f.LuaChunk()
 	if g.page, err = scripting.CompileGlobal(globalName, chunk); err != nil {
@@ -149,7 +153,7 @@ func (s *Server) start(ctx context.Context, id string) (*global, error) {
 // empties Application and loads global.lasa again. s.startMu is held.
 func (s *Server) restart(ctx context.Context) {
 	s.log.Info("global.lasa changed: restarting the application")
-	s.endSessions(ctx)
+	s.sessions.close(ctx)
 	s.end(ctx)
 	s.app.RemoveAll()
 	g, err := s.loadGlobal()

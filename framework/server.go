@@ -45,10 +45,7 @@ type Server struct {
 	globalErr error
 	started   atomic.Bool // Application_OnStart has run
 	startMu   sync.Mutex
-	codecs    []securecookie.Codec // sign and encrypt the session cookie
-	sessMu    sync.Mutex
-	sessions  map[string]*session // by ID
-	byCookie  map[string]*session // by the cookie value issued
+	sessions  sessionStore
 
 	mu       sync.Mutex
 	closing  bool
@@ -96,8 +93,6 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger,
 		idPrefix: hex.EncodeToString(id[:]),
 		app:      scope.NewContents("Application"),
-		sessions: map[string]*session{},
-		byCookie: map[string]*session{},
 		engine: scripting.New(scripting.Config{
 			FS:            cfg.Root,
 			Dir:           cfg.Dir,
@@ -108,10 +103,16 @@ func New(cfg Config) (*Server, error) {
 			Components:    cfg.Components,
 		}),
 	}
-	s.codecs = securecookie.CodecsFromPairs(cfg.Keys...)
-	for _, c := range s.codecs {
-		// Idle expiry is the session's own; the cookie carries no age limit.
+	codecs := securecookie.CodecsFromPairs(cfg.Keys...)
+	for _, c := range codecs {
+		// Idle expiry is the store's; the cookie carries no age limit.
 		c.(*securecookie.SecureCookie).MaxAge(0)
+	}
+	switch {
+	case cfg.SessionStore == "" || cfg.SessionStore == "memory":
+		s.sessions = newMemoryStore(s, codecs)
+	case cfg.SessionStore == "cookie":
+		s.sessions = newCookieStore(s, cfg.Keys)
 	}
 	g, err := s.loadGlobal()
 	if err != nil {
@@ -196,55 +197,18 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 		return err
 	}
 	env := &scripting.Env{RequestID: id, PageObjects: g.pageObjects}
-	if p.Directives.EnableSessionState == "False" {
+	mode := p.Directives.EnableSessionState
+	if mode == "False" {
 		env.NoSession = "the page has EnableSessionState=False"
 		env.Declared = s.declaredIn(g, nil)
 		return s.runPage(rw, r, p, env)
 	}
-	ss := s.findSession(r)
-	if ss == nil && !g.eagerSessions {
-		lazy := &lazySession{create: func() *session { return s.createSession(g, rw.w, r) }}
-		env.Session, env.Declared = lazy, s.declaredIn(g, lazy.get)
-		env.SessionReadOnly = p.Directives.EnableSessionState == "ReadOnly"
-		err := s.runPage(rw, r, p, env)
-		if ss := lazy.ss; ss != nil {
-			ss.leave()
-			if ss.isAbandoned() {
-				s.endSession(context.WithoutCancel(r.Context()), ss)
-			}
-		}
+	v, err := s.sessionFor(rw, r, g, id, mode == "ReadOnly", env)
+	if err != nil {
 		return err
 	}
-	isNew := ss == nil
-	if isNew {
-		ss = s.createSession(g, rw.w, r)
-	}
-	ss.enter()
-	defer ss.leave()
-	env.Session, env.Declared = ss, s.declaredIn(g, func() *session { return ss })
-	if p.Directives.EnableSessionState == "ReadOnly" {
-		env.SessionReadOnly = true
-	} else {
-		if err := ss.acquire(r.Context(), s.cfg.ScriptTimeout); err != nil {
-			return err
-		}
-		defer ss.release()
-	}
-	if isNew && g.page != nil {
-		start := s.eventEnv(g, id)
-		start.Session, start.Declared = ss, env.Declared
-		// Headers and cookies it sets go out with the page; text it writes
-		// is dropped.
-		start.Request, start.Response = &request{r: r, maxBody: s.cfg.MaxRequestBody}, rw
-		if err := s.engine.RunEvent(r.Context(), g.page, "Session_OnStart", start); err != nil {
-			return err
-		}
-	}
-	err = s.runPage(rw, r, p, env)
-	if ss.isAbandoned() {
-		s.endSession(context.WithoutCancel(r.Context()), ss)
-	}
-	return err
+	defer v.finish(context.WithoutCancel(r.Context()))
+	return s.runPage(rw, r, p, env)
 }
 
 // runPage runs p for r, completing env with the request's parts.
@@ -274,7 +238,7 @@ func (s *Server) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("framework: close: %w", ctx.Err())
 	}
-	s.endSessions(ctx)
+	s.sessions.close(ctx)
 	s.end(ctx)
 	st := s.engine.Stats()
 	s.engine.Close()

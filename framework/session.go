@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"sync"
-	"sync/atomic"
-	"time"
-
-	"github.com/gorilla/securecookie"
 
 	"lasp/scope"
 	"lasp/scripting"
@@ -18,276 +16,252 @@ import (
 // sessionCookie names the session cookie (SPEC 6).
 const sessionCookie = "LASPSESSIONID"
 
-// A session lives in this process: its contents, its declared objects and
-// its own apartment. Sessions expire, and their cookies are signed, with the
-// sessions work (issue 4); until then a session ends on Abandon and at
-// shutdown.
+// A sessionStore keeps sessions between requests (SPEC 6): in this process
+// (memoryStore), in the cookie (cookieStore) or in Redis. A request loads
+// its session, works on a copy of its data, and saves the copy when the
+// page succeeds: a page that fails changes nothing.
+type sessionStore interface {
+	// load finds the session the request's cookie names; nil when there is
+	// none (no cookie, a forged or expired one). With lock, it first waits
+	// for the session's lock, in arrival order and as long as ctx allows
+	// (errSessionBusy after that); owner stands for the request.
+	load(ctx context.Context, r *http.Request, owner any, lock bool) (*record, error)
+	// create starts a session, locked by owner when lock, and sets its
+	// cookie if the store's cookie names an ID. It cannot fail: a store
+	// that needs a round trip makes it when the session is first saved.
+	create(w http.ResponseWriter, r *http.Request, g *global, owner any, lock bool) *record
+	// check reports whether data can be saved: it runs after every write.
+	check(data *scope.Contents) error
+	// save stores the page's changes: data (nil when unchanged) and
+	// rec.timeout. With abandon the session ends instead: nothing finds it
+	// any more, and its Session_OnEnd is the caller's to run.
+	save(ctx context.Context, w http.ResponseWriter, r *http.Request, rec *record, data *scope.Contents, abandon bool) error
+	// leave ends the request's use of rec: its lock, if owner holds it, is
+	// released and its idle time starts.
+	leave(rec *record, owner any)
+	// close ends every session the store can end (at shutdown).
+	close(ctx context.Context)
+}
+
+// A record is one session as a request found it.
+type record struct {
+	id      string
+	data    *scope.Contents // as last saved; nil is empty. Never changed in place.
+	timeout float64         // Session.Timeout, minutes
+	isNew   bool
+	resave  bool     // save it even unchanged, to slide its expiry
+	live    *session // the session's objects, where the store keeps them in this process
+	state   any      // the store's own
+}
+
+// session is what a session keeps in this process: its objects and their
+// apartment, and for the memory store everything else.
 type session struct {
-	*scope.Contents
-	id     string
-	cookie string        // the cookie value issued for it
-	lock   chan struct{} // held by the EnableSessionState=True page running in it
+	id string
+	g  *global // the global.lasa it started under
 
-	mu        sync.Mutex
-	timeout   float64
-	abandoned bool
-
-	g       *global // the global.lasa the session started under
-	expiry  *time.Timer
-	active  atomic.Int32 // requests running in the session now
+	objOnce sync.Once
 	statics *scope.Statics
-	apt     *scripting.Apartment
 	aptOnce sync.Once
+	apt     *scripting.Apartment
 }
 
-var _ scripting.Session = (*session)(nil)
-
-func (ss *session) ID() string { return ss.id }
-
-func (ss *session) Timeout() float64 {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	return ss.timeout
+// objects are the session's declared Session objects, created on first
+// reference.
+func (s *Server) objects(ss *session) *scope.Statics {
+	ss.objOnce.Do(func() {
+		factories := map[string]scope.Factory{}
+		for id, progid := range ss.g.sessionObjects {
+			factories[id] = func(ctx context.Context) (scope.Object, error) {
+				return s.engine.NewObject(ctx, progid, func() *scripting.Apartment {
+					ss.aptOnce.Do(func() { ss.apt = s.engine.NewApartment("Session "+ss.id, *s.eventEnv(ss.g, "")) })
+					return ss.apt
+				})
+			}
+		}
+		ss.statics = scope.NewStatics(factories)
+	})
+	return ss.statics
 }
 
-func (ss *session) SetTimeout(minutes float64) {
-	ss.mu.Lock()
-	ss.timeout = minutes
-	ss.mu.Unlock()
-	ss.slide()
-}
-
-// slide restarts the session's idle timeout.
-func (ss *session) slide() {
-	if ss.expiry != nil {
-		ss.expiry.Reset(time.Duration(ss.Timeout() * float64(time.Minute)))
-	}
-}
-
-// enter and leave count the requests running in the session: it does not
-// expire under one, and its idle time starts when the last one ends.
-func (ss *session) enter() { ss.active.Add(1) }
-func (ss *session) leave() {
-	ss.active.Add(-1)
-	ss.slide()
-}
-
-func (ss *session) Abandon() {
-	ss.mu.Lock()
-	ss.abandoned = true
-	ss.mu.Unlock()
-}
-
-func (ss *session) isAbandoned() bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	return ss.abandoned
-}
-
-// newSession makes a session with a fresh 128-bit random ID.
-func (s *Server) newSession(g *global) *session {
+// newID returns a fresh session ID: 128 bits from crypto/rand.
+func newID() string {
 	var b [16]byte
 	rand.Read(b[:])
-	ss := &session{
-		Contents: scope.NewContents("Session"),
-		id:       hex.EncodeToString(b[:]),
-		lock:     make(chan struct{}, 1),
-		timeout:  s.cfg.SessionTimeout.Minutes(),
-		g:        g,
-	}
-	factories := map[string]scope.Factory{}
-	for id, progid := range g.sessionObjects {
-		factories[id] = func(ctx context.Context) (scope.Object, error) {
-			return s.engine.NewObject(ctx, progid, func() *scripting.Apartment {
-				ss.aptOnce.Do(func() { ss.apt = s.engine.NewApartment("Session "+ss.id, *s.eventEnv(g, "")) })
-				return ss.apt
-			})
-		}
-	}
-	ss.statics = scope.NewStatics(factories)
-	ss.expiry = time.AfterFunc(time.Duration(ss.timeout*float64(time.Minute)), func() { s.expire(ss) })
-	return ss
+	return hex.EncodeToString(b[:])
 }
 
-// expire ends a session whose timeout passed, unless a request is in it.
-func (s *Server) expire(ss *session) {
-	if ss.active.Load() > 0 {
-		ss.slide()
+// view is a request's Session: the record it loaded, and the page's
+// changes, kept apart until the page succeeds. A view without a record
+// makes one on first need (a write, Session.SessionID), so that pages
+// that never use Session cost no session.
+type view struct {
+	s        *Server
+	store    sessionStore
+	g        *global
+	w        http.ResponseWriter
+	r        *http.Request
+	rw       *response
+	rec      *record
+	work     *scope.Contents // the page's copy of the data, made by its first write
+	readOnly bool
+	locked   bool // the request holds the session's lock
+	dirty    bool // Session.Timeout changed, or the session is new
+	ended    bool // saved as abandoned: Session_OnEnd is due
+	abandon  bool
+	err      error // a failed lazy creation
+}
+
+var _ scripting.Session = (*view)(nil)
+
+func (v *view) Name() string { return "Session" }
+
+// get is the record, made now if the request came without a session.
+func (v *view) get() *record {
+	if v.rec == nil {
+		v.rec = v.store.create(v.w, v.r, v.g, v, !v.readOnly)
+		v.locked, v.dirty = !v.readOnly, true
+	}
+	return v.rec
+}
+
+// data is what the page reads: its own copy once it wrote, else the
+// record's.
+func (v *view) data() *scope.Contents {
+	if v.work != nil {
+		return v.work
+	}
+	if v.rec == nil || v.rec.data == nil {
+		return emptySession
+	}
+	return v.rec.data
+}
+
+// emptySession is the data of a session that holds nothing; never changed.
+var emptySession = scope.NewContents("Session")
+
+// change applies f to the page's copy of the data.
+func (v *view) change(f func(c *scope.Contents) error) error {
+	if v.rec == nil && v.rw.committed {
+		return errors.New("Session cannot start once the response has been flushed")
+	}
+	v.get()
+	if v.work == nil {
+		v.work = v.data().Clone()
+	}
+	return f(v.work)
+}
+
+func (v *view) Get(key string) (scope.Value, bool) { return v.data().Get(key) }
+func (v *view) Keys() []string                     { return v.data().Keys() }
+func (v *view) Len() int                           { return v.data().Len() }
+
+// Set stores val, and lets the store check that the data can still be
+// saved, so that the page's error names the line that went too far.
+func (v *view) Set(key string, val scope.Value) error {
+	return v.change(func(c *scope.Contents) error {
+		if err := c.Set(key, val); err != nil {
+			return err
+		}
+		return v.store.check(c)
+	})
+}
+
+func (v *view) Remove(key string) {
+	if _, ok := v.Get(key); ok {
+		v.change(func(c *scope.Contents) error { c.Remove(key); return nil })
+	}
+}
+
+func (v *view) RemoveAll() {
+	if v.Len() > 0 {
+		v.change(func(c *scope.Contents) error { c.RemoveAll(); return nil })
+	}
+}
+
+func (v *view) ID() string       { return v.get().id }
+func (v *view) Timeout() float64 { return v.get().timeout }
+
+func (v *view) SetTimeout(minutes float64) {
+	v.get().timeout = minutes
+	v.dirty = true
+}
+
+func (v *view) Abandon() {
+	if v.rec != nil {
+		v.abandon = true
+	}
+}
+
+// commit saves the page's changes; it runs when the page succeeded, before
+// the rest of its output goes out.
+func (v *view) commit() error {
+	if v.rec == nil || (!v.locked && !v.rec.isNew) {
+		return nil // nothing to save, or ReadOnly
+	}
+	if v.work == nil && !v.dirty && !v.abandon && !v.rec.resave {
+		return nil
+	}
+	if err := v.store.save(v.r.Context(), v.w, v.r, v.rec, v.work, v.abandon); err != nil {
+		return err
+	}
+	if v.work != nil {
+		v.rec.data = v.work
+	}
+	v.ended = v.abandon
+	return nil
+}
+
+// finish ends the request's use of its session, then runs Session_OnEnd
+// if the page abandoned it.
+func (v *view) finish(ctx context.Context) {
+	if v.rec == nil {
 		return
 	}
-	s.endSession(context.Background(), ss)
-}
-
-// findSession is the session the request's cookie names, or nil.
-// A missing, forged, tampered or undecodable cookie is no session.
-func (s *Server) findSession(r *http.Request) *session {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return nil
-	}
-	s.sessMu.Lock()
-	ss := s.byCookie[c.Value] // a cookie this server issued: no need to decode it
-	s.sessMu.Unlock()
-	if ss != nil {
-		return ss
-	}
-	var id string
-	if err := securecookie.DecodeMulti(sessionCookie, c.Value, &id, s.codecs...); err != nil {
-		return nil
-	}
-	s.sessMu.Lock()
-	defer s.sessMu.Unlock()
-	return s.sessions[id]
-}
-
-// createSession starts a session and sets its cookie.
-func (s *Server) createSession(g *global, w http.ResponseWriter, r *http.Request) *session {
-	ss := s.newSession(g)
-	value, err := securecookie.EncodeMulti(sessionCookie, ss.id, s.codecs...)
-	s.sessMu.Lock()
-	s.sessions[ss.id] = ss
-	if err == nil {
-		ss.cookie = value
-		s.byCookie[value] = ss
-	}
-	s.sessMu.Unlock()
-	if err != nil {
-		s.log.Error("encoding the session cookie", "err", err.Error())
-		return ss
-	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: value, Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
-	return ss
-}
-
-// lazySession is the Session of a request that came without one, when
-// global.lasa has no Session_OnStart: the session (and its cookie) is made
-// only when the page first writes to Session or asks its ID, so that
-// requests that never use it cost no session.
-type lazySession struct {
-	create func() *session
-	ss     *session
-}
-
-var _ scripting.Session = (*lazySession)(nil)
-
-func (l *lazySession) get() *session {
-	if l.ss == nil {
-		l.ss = l.create()
-		l.ss.enter()
-	}
-	return l.ss
-}
-
-func (l *lazySession) Name() string { return "Session" }
-
-func (l *lazySession) Get(key string) (scope.Value, bool) {
-	if l.ss == nil {
-		return nil, false
-	}
-	return l.ss.Get(key)
-}
-
-func (l *lazySession) Set(key string, v scope.Value) error { return l.get().Set(key, v) }
-
-func (l *lazySession) Remove(key string) {
-	if l.ss != nil {
-		l.ss.Remove(key)
+	v.store.leave(v.rec, v)
+	if v.ended {
+		v.s.endSession(ctx, v.rec)
 	}
 }
 
-func (l *lazySession) RemoveAll() {
-	if l.ss != nil {
-		l.ss.RemoveAll()
+// endSession runs Session_OnEnd for a session that ended, then ends its
+// objects and apartment. The store calls it once per session.
+func (s *Server) endSession(ctx context.Context, rec *record) {
+	g := s.g.Load()
+	if rec.live != nil {
+		g = rec.live.g
 	}
-}
-
-func (l *lazySession) Keys() []string {
-	if l.ss == nil {
-		return nil
-	}
-	return l.ss.Keys()
-}
-
-func (l *lazySession) Len() int {
-	if l.ss == nil {
-		return 0
-	}
-	return l.ss.Len()
-}
-
-func (l *lazySession) ID() string                 { return l.get().ID() }
-func (l *lazySession) Timeout() float64           { return l.get().Timeout() }
-func (l *lazySession) SetTimeout(minutes float64) { l.get().SetTimeout(minutes) }
-func (l *lazySession) Abandon() {
-	if l.ss != nil {
-		l.ss.Abandon()
-	}
-}
-
-// acquire waits for the session's lock: requests of one session run one at
-// a time. The wait holds no Lua state and is bounded by the script timeout.
-func (ss *session) acquire(ctx context.Context, limit time.Duration) error {
-	t := time.NewTimer(limit)
-	defer t.Stop()
-	select {
-	case ss.lock <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return errSessionBusy
-	}
-}
-
-func (ss *session) release() { <-ss.lock }
-
-// endSession runs Session_OnEnd, then ends the session's objects and
-// apartment. It runs once per session: the session leaves the table first.
-func (s *Server) endSession(ctx context.Context, ss *session) {
-	s.sessMu.Lock()
-	_, live := s.sessions[ss.id]
-	delete(s.sessions, ss.id)
-	delete(s.byCookie, ss.cookie)
-	s.sessMu.Unlock()
-	if !live {
-		return
-	}
-	ss.expiry.Stop()
-	if ss.g.page != nil {
-		env := s.eventEnv(ss.g, "")
-		env.Session = ss
-		env.Declared = s.declaredIn(ss.g, func() *session { return ss })
-		if err := s.engine.RunEvent(ctx, ss.g.page, "Session_OnEnd", env); err != nil {
-			s.log.Error("Session_OnEnd failed", "session", ss.id[:8], "err", err.Error())
+	if g.page != nil {
+		env := s.eventEnv(g, "")
+		v := &view{s: s, store: endedStore{}, g: g, rec: rec, locked: true}
+		env.Session, env.Declared = v, s.declaredIn(g, v)
+		if err := s.engine.RunEvent(ctx, g.page, "Session_OnEnd", env); err != nil {
+			s.log.Error("Session_OnEnd failed", "session", rec.id[:8], "err", err.Error())
 		}
 	}
-	if err := ss.statics.Close(ctx); err != nil {
-		s.log.Error("terminating Session objects", "err", err.Error())
-	}
-	if ss.apt != nil {
-		if err := ss.apt.Close(ctx); err != nil {
-			s.log.Error("closing a session's apartment", "err", err.Error())
+	if ss := rec.live; ss != nil {
+		if ss.statics != nil {
+			if err := ss.statics.Close(ctx); err != nil {
+				s.log.Error("terminating Session objects", "err", err.Error())
+			}
+		}
+		if ss.apt != nil {
+			if err := ss.apt.Close(ctx); err != nil {
+				s.log.Error("closing a session's apartment", "err", err.Error())
+			}
 		}
 	}
 }
 
-// endSessions ends every live session (at shutdown).
-func (s *Server) endSessions(ctx context.Context) {
-	s.sessMu.Lock()
-	all := make([]*session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
-		all = append(all, ss)
-	}
-	s.sessMu.Unlock()
-	for _, ss := range all {
-		s.endSession(ctx, ss)
-	}
-}
+// endedStore is the store of a session in its Session_OnEnd: it may still
+// change its data, which goes nowhere.
+type endedStore struct{ sessionStore }
 
-// declaredIn finds global.lasa's Application objects, then ss's Session
-// objects (ss may be nil: a page without a session).
-func (s *Server) declaredIn(g *global, sess func() *session) func(context.Context, string) (scope.Object, bool, error) {
+func (endedStore) check(*scope.Contents) error { return nil }
+
+// declaredIn finds global.lasa's Application objects, then the Session
+// objects of v's session (v may be nil: a page without a session).
+func (s *Server) declaredIn(g *global, v *view) func(context.Context, string) (scope.Object, bool, error) {
 	app := s.declared(g)
 	return func(ctx context.Context, id string) (scope.Object, bool, error) {
 		if o, ok, err := app(ctx, id); ok || err != nil {
@@ -296,10 +270,61 @@ func (s *Server) declaredIn(g *global, sess func() *session) func(context.Contex
 		if _, ok := g.sessionObjects[id]; !ok {
 			return nil, false, nil
 		}
-		if sess == nil {
+		if v == nil {
 			return nil, false, errNoSession
 		}
-		o, err := sess().statics.Get(ctx, id)
+		live := v.get().live
+		if live == nil {
+			return nil, false, fmt.Errorf("this session store cannot keep Session object %q", id)
+		}
+		o, err := s.objects(live).Get(ctx, id)
 		return o, err == nil, err
 	}
 }
+
+// sessionFor opens the session of a page: it loads it (waiting for its
+// lock on a True page), starts one when global.lasa's Session_OnStart
+// needs it, and fills env. The caller must call the view's finish.
+func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string, readOnly bool, env *scripting.Env) (*view, error) {
+	v := &view{s: s, store: s.sessions, g: g, w: rw.w, r: r, rw: rw, readOnly: readOnly}
+	// The wait for the lock is bounded by the script timeout.
+	ctx, cancel := context.WithTimeoutCause(r.Context(), s.cfg.ScriptTimeout, errSessionBusy)
+	rec, err := s.sessions.load(ctx, r, v, !readOnly)
+	cancel()
+	if err != nil {
+		if errors.Is(context.Cause(ctx), errSessionBusy) {
+			return nil, errSessionBusy
+		}
+		return nil, err
+	}
+	v.rec, v.locked = rec, rec != nil && !readOnly
+	env.Session, env.Declared, env.SessionReadOnly = v, s.declaredIn(g, v), readOnly
+	env.Commit = v.commit
+	if rec != nil || !g.eagerSessions {
+		return v, nil
+	}
+	// A new session with a Session_OnStart: it runs before the page, may
+	// write to Session even on a ReadOnly page, and its headers and cookies
+	// go out with the page; text it writes is dropped.
+	v.readOnly = false
+	v.get()
+	start := s.eventEnv(g, id)
+	start.Session, start.Declared = v, env.Declared
+	start.Request, start.Response = &request{r: r, maxBody: s.cfg.MaxRequestBody}, rw
+	if err := s.engine.RunEvent(r.Context(), g.page, "Session_OnStart", start); err != nil {
+		v.finish(context.WithoutCancel(r.Context()))
+		return nil, err
+	}
+	v.readOnly = readOnly
+	if readOnly {
+		// Saved now: the page itself cannot write.
+		if err := v.commit(); err != nil {
+			v.finish(context.WithoutCancel(r.Context()))
+			return nil, err
+		}
+		v.work, v.dirty = nil, false
+	}
+	return v, nil
+}
+
+var errStoreDown = errors.New("the session store is unavailable")

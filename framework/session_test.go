@@ -273,9 +273,7 @@ func TestSessionsOnDemand(t *testing.T) {
 	if got := mustFetch(t, a, c, "/plain.lasp"); got != "hello 1" {
 		t.Errorf("after a write: %q", got)
 	}
-	a.srv.sessMu.Lock()
-	n := len(a.srv.sessions)
-	a.srv.sessMu.Unlock()
+	n := a.srv.sessions.(*memoryStore).len()
 	if n != 1 {
 		t.Errorf("%d sessions, want 1", n)
 	}
@@ -320,7 +318,6 @@ function Session_OnEnd() Application["ended"] = true end
 // keys rotate.
 func TestSessionCookie(t *testing.T) {
 	oldKeys := [][]byte{[]byte(strings.Repeat("h", 64)), []byte(strings.Repeat("b", 32))}
-	newKeys := [][]byte{[]byte(strings.Repeat("H", 64)), []byte(strings.Repeat("B", 32))}
 	files := map[string]string{"id.lasp": `<% Session["x"] = 1 %><%= Session.SessionID %>`}
 	a := newApp(t, files, func(c *Config) { c.Keys = oldKeys })
 	res, id := a.do(t, newRequest(t, "GET", a.URL+"/id.lasp", ""))
@@ -358,22 +355,39 @@ func TestSessionCookie(t *testing.T) {
 			t.Errorf("%s: the cookie still finds the session", name)
 		}
 	}
-	rotated := newApp(t, files, func(c *Config) { c.Keys = append(append([][]byte{}, newKeys...), oldKeys...) })
-	wrong := newApp(t, files, func(c *Config) { c.Keys = newKeys })
-	// Each app has its own in-memory sessions: what matters here is whether
-	// the cookie decodes, which shows in whether its ID is reused.
-	rotated.srv.sessMu.Lock()
-	rotated.srv.sessions[id] = rotated.srv.newSession(rotated.srv.g.Load())
-	rotated.srv.sessions[id].id = id
-	rotated.srv.sessMu.Unlock()
-	if got := get(rotated, cookie); got != id {
-		t.Errorf("after rotation an old cookie is not read: %q", got)
+	if got := get(a, cookie); got != id {
+		t.Fatalf("the cookie no longer finds its session: %q", got)
 	}
-	wrong.srv.sessMu.Lock()
-	wrong.srv.sessions[id] = wrong.srv.newSession(wrong.srv.g.Load())
-	wrong.srv.sessions[id].id = id
-	wrong.srv.sessMu.Unlock()
-	if got := get(wrong, cookie); got == id {
-		t.Error("a cookie made with other keys was accepted")
+}
+
+// TestSessionKeys: with the cookie store, any server with the keys serves
+// the session: after rotation (new pair first) an old cookie is still read,
+// and a server without the old pair starts a new session.
+func TestSessionKeys(t *testing.T) {
+	oldKeys := [][]byte{[]byte(strings.Repeat("h", 64)), []byte(strings.Repeat("b", 32))}
+	newKeys := [][]byte{[]byte(strings.Repeat("H", 64)), []byte(strings.Repeat("B", 32))}
+	files := map[string]string{
+		"id.lasp": `<% Session["x"] = (Session["x"] or 0) + 1 %><%= Session.SessionID %> <%= Session["x"] %>`,
+		"ro.lasp": `<%@ EnableSessionState="ReadOnly" %><%= Session.SessionID %> <%= Session["x"] %>`,
+	}
+	cookieStore := func(keys [][]byte) func(c *Config) {
+		return func(c *Config) { c.Keys, c.SessionStore = keys, "cookie" }
+	}
+	old := newApp(t, files, cookieStore(oldKeys))
+	rotated := newApp(t, files, cookieStore(append(append([][]byte{}, newKeys...), oldKeys...)))
+	wrong := newApp(t, files, cookieStore(newKeys))
+	c := client(t, old)
+	first := mustFetch(t, old, c, "/id.lasp")
+	id, _, _ := strings.Cut(first, " ")
+	if got := mustFetch(t, rotated, c, "/id.lasp"); got != id+" 2" {
+		t.Errorf("after rotation: %q, want %q", got, id+" 2")
+	}
+	if got := mustFetch(t, rotated, c, "/ro.lasp"); got != id+" 2" {
+		t.Errorf("ReadOnly after rotation: %q", got)
+	}
+	d := client(t, old)
+	id, _, _ = strings.Cut(mustFetch(t, old, d, "/id.lasp"), " ")
+	if got := mustFetch(t, wrong, d, "/id.lasp"); strings.HasPrefix(got, id) {
+		t.Errorf("a cookie made with other keys was accepted: %q", got)
 	}
 }

@@ -43,6 +43,7 @@ type options struct {
 	dev            bool
 	scriptTimeout  time.Duration
 	sessionTimeout time.Duration
+	sessionStore   string
 	keys           string
 }
 
@@ -82,9 +83,8 @@ func envName(flagName string) string {
 // given on the command line from its LASP_* variable, if that is set and not
 // empty. The command line wins over the environment.
 //
-// SPEC section 7 also names -session-store and -application-store: they
-// arrive with the session and application stores and are deliberately not
-// defined before those exist.
+// SPEC section 7 also names -application-store: it arrives with the Redis
+// stores and is deliberately not defined before they exist.
 func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	var o options
 	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -94,6 +94,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fset.BoolVar(&o.dev, "dev", false, "development mode: reload on change, detailed error pages")
 	fset.DurationVar(&o.scriptTimeout, "script-timeout", 90*time.Second, "default Server.ScriptTimeout, as a Go `duration` (90s, 2m)")
 	fset.StringVar(&o.keys, "keys", "", "the `file` of the session cookie keys; made when it does not exist (default: new keys at each start)")
+	fset.StringVar(&o.sessionStore, "session-store", "memory", "where sessions are kept: `memory` (this process) or cookie (in the encrypted cookie; needs -keys)")
 	fset.DurationVar(&o.sessionTimeout, "session-timeout", 20*time.Minute, "default Session.Timeout: idle time after which a session ends, as a Go `duration`")
 	fset.Usage = func() {
 		w := fset.Output()
@@ -142,6 +143,15 @@ Flags:
 	}
 	if o.sessionTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%s must be positive, not %v", sourceOf(source, "session-timeout"), o.sessionTimeout))
+	}
+	switch o.sessionStore {
+	case "memory":
+	case "cookie":
+		if o.keys == "" {
+			errs = append(errs, fmt.Errorf("%s %s needs -keys: every server must sign and read the cookie with the same keys", sourceOf(source, "session-store"), o.sessionStore))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("%s: unknown session store %q (want memory or cookie)", sourceOf(source, "session-store"), o.sessionStore))
 	}
 	if o.scriptTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%s must be positive, not %v", sourceOf(source, "script-timeout"), o.scriptTimeout))
@@ -193,6 +203,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		Dev:            o.dev,
 		ScriptTimeout:  o.scriptTimeout,
 		SessionTimeout: o.sessionTimeout,
+		SessionStore:   o.sessionStore,
 		Logger:         logger,
 	})
 	if err != nil {
