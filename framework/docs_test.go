@@ -20,7 +20,7 @@ import (
 var updateDocs = flag.Bool("update-docs", false, "rewrite the want sections of testdata/docs/*.txtar")
 
 // docFiles are the documents whose examples must all be tested.
-var docFiles = []string{"../docs/pages.md", "../docs/lua-api.md"}
+var docFiles = []string{"../docs/pages.md", "../docs/lua-api.md", "../docs/sessions.md"}
 
 // docsDir is the application directory the docs examples run in, as
 // Server.MapPath reports it.
