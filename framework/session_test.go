@@ -385,6 +385,20 @@ func TestSessionKeys(t *testing.T) {
 	if got := mustFetch(t, rotated, c, "/ro.lasp"); got != id+" 2" {
 		t.Errorf("ReadOnly after rotation: %q", got)
 	}
+	// Two servers with the same keys, a browser alternating between them:
+	// one session.
+	twin := newApp(t, files, cookieStore(oldKeys))
+	e := client(t, old)
+	for i := 1; i <= 6; i++ {
+		server := old
+		if i%2 == 0 {
+			server = twin
+		}
+		got := mustFetch(t, server, e, "/id.lasp")
+		if _, n, _ := strings.Cut(got, " "); n != strconv.Itoa(i) {
+			t.Errorf("request %d, alternating servers: %q", i, got)
+		}
+	}
 	d := client(t, old)
 	id, _, _ = strings.Cut(mustFetch(t, old, d, "/id.lasp"), " ")
 	if got := mustFetch(t, wrong, d, "/id.lasp"); strings.HasPrefix(got, id) {

@@ -361,3 +361,23 @@ func TestApplicationLockBusy(t *testing.T) {
 		t.Errorf("after the holder ended: %q", got)
 	}
 }
+
+// TestSessionNotExpiredInUse: a session never ends under a request, even
+// one that runs longer than Session.Timeout; its idle time starts when the
+// request ends.
+func TestSessionNotExpiredInUse(t *testing.T) {
+	a := newApp(t, map[string]string{
+		"global.lasa": `<script runat="server">
+function Session_OnEnd() Application["ended"] = (Application["ended"] or 0) + 1 end
+</script>`,
+		"long.lasp":  `<% Session.Timeout = 0.003 Session["n"] = (Session["n"] or 0) + 1 Server.Sleep(0.4) %><%= Session["n"] %>`,
+		"ended.lasp": `<%@ EnableSessionState="False" %><%= tostring(Application["ended"]) %>`,
+	})
+	c := client(t, a)
+	for i := 1; i <= 4; i++ {
+		if got := mustFetch(t, a, c, "/long.lasp"); got != strconv.Itoa(i) {
+			t.Fatalf("request %d: %q: the session ended under a request", i, got)
+		}
+	}
+	waitFor(t, "the idle session to end", func() bool { return a.mustGet(t, "/ended.lasp") == "1" })
+}
