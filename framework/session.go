@@ -287,10 +287,15 @@ func (s *Server) declaredIn(g *global, v *view) func(context.Context, string) (s
 // needs it, and fills env. The caller must call the view's finish.
 func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string, readOnly bool, env *scripting.Env) (*view, error) {
 	v := &view{s: s, store: s.sessions, g: g, w: rw.w, r: r, rw: rw, readOnly: readOnly}
-	// The wait for the lock is bounded by the script timeout.
-	ctx, cancel := context.WithTimeoutCause(r.Context(), s.cfg.ScriptTimeout, errSessionBusy)
+	// The wait for the lock is bounded by the script timeout; without a
+	// cookie there is nothing to wait for.
+	ctx := r.Context()
+	if _, err := r.Cookie(sessionCookie); err == nil && !readOnly {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, s.cfg.ScriptTimeout, errSessionBusy)
+		defer cancel()
+	}
 	rec, err := s.sessions.load(ctx, r, v, !readOnly)
-	cancel()
 	if err != nil {
 		if errors.Is(context.Cause(ctx), errSessionBusy) {
 			return nil, errSessionBusy
