@@ -91,6 +91,18 @@ var depRules = []depRule{
 		why:        "scope holds plain Go values: no Lua, no HTTP, no other package of the module",
 	},
 	{
+		pkgs:       "lasp/scope/redisstore",
+		lasp:       none,
+		forbid:     []string{"net/http"},
+		forbidDeps: []string{"github.com/yuin/gopher-lua/..."},
+		why:        "the Redis store keeps bytes: no Lua, no HTTP, no other package of the module",
+	},
+	{
+		pkgs: "lasp/internal/redistest",
+		lasp: none,
+		why:  "the test helper that runs redis-server stands alone",
+	},
+	{
 		pkgs:    "lasp/templates",
 		stdOnly: true,
 		why:     "templates are files and html/template: standard library only",

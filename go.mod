@@ -9,4 +9,10 @@ require (
 	golang.org/x/tools v0.52.0
 )
 
-require github.com/gorilla/sessions v1.4.0 // indirect
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/gorilla/sessions v1.4.0 // indirect
+	github.com/redis/go-redis/v9 v9.23.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 	"time"
 
 	"lasp/scripting"
@@ -42,9 +43,10 @@ type Config struct {
 	Keys [][]byte
 
 	// SessionStore is where sessions are kept (SPEC 6): "memory" (the
-	// default when empty) in this process, or "cookie": all of a session's
+	// default when empty) in this process; "cookie": all of a session's
 	// data in its encrypted cookie, so that any server with the same Keys
-	// can serve any request.
+	// can serve any request; or "redis://host:port/db": a Redis shared by
+	// a farm whose servers have the same Keys.
 	SessionStore string
 
 	// SessionTimeout is the default Session.Timeout: how long a session may
@@ -80,10 +82,10 @@ func (c *Config) Validate() error {
 	if c.SessionTimeout < 0 {
 		errs = append(errs, errors.New("framework: negative SessionTimeout"))
 	}
-	switch c.SessionStore {
-	case "", "memory", "cookie":
+	switch {
+	case c.SessionStore == "", c.SessionStore == "memory", c.SessionStore == "cookie", isRedisURL(c.SessionStore):
 	default:
-		errs = append(errs, fmt.Errorf("framework: unknown SessionStore %q (want memory or cookie)", c.SessionStore))
+		errs = append(errs, fmt.Errorf("framework: unknown SessionStore %q (want memory, cookie or redis://host:port/db)", c.SessionStore))
 	}
 	if c.MaxRequestBody < 0 {
 		errs = append(errs, errors.New("framework: negative MaxRequestBody"))
@@ -95,4 +97,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("framework: negative MaxResponseBuffer"))
 	}
 	return errors.Join(errs...)
+}
+
+// isRedisURL reports whether store names a Redis (redis:// or rediss://).
+func isRedisURL(store string) bool {
+	return strings.HasPrefix(store, "redis://") || strings.HasPrefix(store, "rediss://")
 }

@@ -108,15 +108,21 @@ func New(cfg Config) (*Server, error) {
 		// Idle expiry is the store's; the cookie carries no age limit.
 		c.(*securecookie.SecureCookie).MaxAge(0)
 	}
+	var err error
 	switch {
 	case cfg.SessionStore == "" || cfg.SessionStore == "memory":
 		s.sessions = newMemoryStore(s, codecs)
 	case cfg.SessionStore == "cookie":
 		s.sessions = newCookieStore(s, cfg.Keys)
+	default:
+		if s.sessions, err = newRedisStore(s, cfg.SessionStore, codecs); err != nil {
+			return nil, fmt.Errorf("framework: %w", err)
+		}
 	}
 	g, err := s.loadGlobal()
 	if err != nil {
 		if !cfg.Dev {
+			s.sessions.close(context.Background())
 			return nil, err
 		}
 		g, s.globalErr = &global{statics: scope.NewStatics(nil)}, err

@@ -39,6 +39,8 @@ type sessionStore interface {
 	// leave ends the request's use of rec: its lock, if owner holds it, is
 	// released and its idle time starts.
 	leave(rec *record, owner any)
+	// ended runs after the Session_OnEnd of a session that ended.
+	ended(ctx context.Context, rec *record)
 	// close ends every session the store can end (at shutdown).
 	close(ctx context.Context)
 }
@@ -239,6 +241,7 @@ func (s *Server) endSession(ctx context.Context, rec *record) {
 			s.log.Error("Session_OnEnd failed", "session", rec.id[:8], "err", err.Error())
 		}
 	}
+	defer s.sessions.ended(ctx, rec)
 	if ss := rec.live; ss != nil {
 		if ss.statics != nil {
 			if err := ss.statics.Close(ctx); err != nil {
@@ -333,3 +336,14 @@ func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string,
 }
 
 var errStoreDown = errors.New("the session store is unavailable")
+
+// storeName names the session store in messages.
+func (s *Server) storeName() string {
+	switch s.sessions.(type) {
+	case *cookieStore:
+		return "cookie"
+	case *redisStore:
+		return "Redis"
+	}
+	return "memory"
+}

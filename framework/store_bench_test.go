@@ -40,7 +40,7 @@ func (d *discard) WriteHeader(int)             {}
 func BenchmarkSessionCycle(b *testing.B) {
 	for _, store := range stores {
 		b.Run(store, func(b *testing.B) {
-			srv := benchServer(b, store)
+			srv := benchServer(b, storeURL(b, store))
 			g := srv.g.Load()
 			w := &discard{h: http.Header{}}
 			r := httptest.NewRequest("GET", "/", nil)

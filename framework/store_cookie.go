@@ -131,6 +131,8 @@ func (c *cookieStore) save(ctx context.Context, w http.ResponseWriter, r *http.R
 
 func (c *cookieStore) leave(rec *record, owner any) { c.locks.unlock(rec.id, owner) }
 
+func (c *cookieStore) ended(context.Context, *record) {}
+
 func (c *cookieStore) close(context.Context) {}
 
 // lockTable holds the locks of the sessions in use in this process, by

@@ -111,6 +111,8 @@ func (m *memoryStore) create(w http.ResponseWriter, r *http.Request, g *global, 
 
 func (m *memoryStore) check(*scope.Contents) error { return nil }
 
+func (m *memoryStore) ended(context.Context, *record) {}
+
 func (m *memoryStore) save(ctx context.Context, w http.ResponseWriter, r *http.Request, rec *record, data *scope.Contents, abandon bool) error {
 	ss := rec.state.(*memSession)
 	m.mu.Lock()

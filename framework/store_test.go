@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"lasp/internal/redistest"
 )
 
 // storeApp is the application the session stores are tested with.
@@ -37,14 +39,24 @@ Session["big"] = string.rep("x", 5000) %>`,
 	"timeout.lasp": `<% Session.Timeout = 0.001 Session["n"] = 1 %>`,
 }
 
-var stores = []string{"memory", "cookie"}
+var stores = []string{"memory", "cookie", "redis"}
+
+// storeURL is the SessionStore setting for store: for "redis", a
+// redis-server of the test's own.
+func storeURL(t testing.TB, store string) string {
+	if store == "redis" {
+		return redistest.Start(t).URL
+	}
+	return store
+}
 
 // TestSessionStores: what every store does the same way, over real HTTP
 // with real cookies.
 func TestSessionStores(t *testing.T) {
 	for _, store := range stores {
 		t.Run(store, func(t *testing.T) {
-			a := newApp(t, storeApp, func(c *Config) { c.SessionStore = store })
+			url := storeURL(t, store)
+			a := newApp(t, storeApp, func(c *Config) { c.SessionStore = url })
 			c := client(t, a)
 			for i := 1; i <= 3; i++ {
 				if got := mustFetch(t, a, c, "/inc.lasp"); got != strconv.Itoa(i) {

@@ -94,7 +94,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fset.BoolVar(&o.dev, "dev", false, "development mode: reload on change, detailed error pages")
 	fset.DurationVar(&o.scriptTimeout, "script-timeout", 90*time.Second, "default Server.ScriptTimeout, as a Go `duration` (90s, 2m)")
 	fset.StringVar(&o.keys, "keys", "", "the `file` of the session cookie keys; made when it does not exist (default: new keys at each start)")
-	fset.StringVar(&o.sessionStore, "session-store", "memory", "where sessions are kept: `memory` (this process) or cookie (in the encrypted cookie; needs -keys)")
+	fset.StringVar(&o.sessionStore, "session-store", "memory", "where sessions are kept: `memory` (this process), cookie (in the encrypted cookie) or redis://host:port/db (shared by a farm); cookie and redis need -keys")
 	fset.DurationVar(&o.sessionTimeout, "session-timeout", 20*time.Minute, "default Session.Timeout: idle time after which a session ends, as a Go `duration`")
 	fset.Usage = func() {
 		w := fset.Output()
@@ -144,14 +144,14 @@ Flags:
 	if o.sessionTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%s must be positive, not %v", sourceOf(source, "session-timeout"), o.sessionTimeout))
 	}
-	switch o.sessionStore {
-	case "memory":
-	case "cookie":
+	switch {
+	case o.sessionStore == "memory":
+	case o.sessionStore == "cookie", strings.HasPrefix(o.sessionStore, "redis://"), strings.HasPrefix(o.sessionStore, "rediss://"):
 		if o.keys == "" {
 			errs = append(errs, fmt.Errorf("%s %s needs -keys: every server must sign and read the cookie with the same keys", sourceOf(source, "session-store"), o.sessionStore))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("%s: unknown session store %q (want memory or cookie)", sourceOf(source, "session-store"), o.sessionStore))
+		errs = append(errs, fmt.Errorf("%s: unknown session store %q (want memory, cookie or redis://host:port/db)", sourceOf(source, "session-store"), o.sessionStore))
 	}
 	if o.scriptTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%s must be positive, not %v", sourceOf(source, "script-timeout"), o.scriptTimeout))

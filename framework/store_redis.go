@@ -1,0 +1,241 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/securecookie"
+
+	"lasp/scope"
+	"lasp/scope/redisstore"
+)
+
+// redisStore keeps sessions in Redis (-session-store redis://…), shared by
+// a farm: any server serves any request, True pages of one session run one
+// at a time across the farm (a fenced lease lock, see scope/redisstore),
+// sessions outlive server restarts, and Session_OnEnd runs once in the farm,
+// on whichever server sweeps first.
+type redisStore struct {
+	s      *Server
+	st     *redisstore.Store
+	codecs []securecookie.Codec
+
+	stop    chan struct{}
+	swept   sync.WaitGroup
+	downLog time.Time // when "Redis is down" was last logged
+	mu      sync.Mutex
+}
+
+// redisState is what a request holds of its session in Redis.
+type redisState struct {
+	lock      *redisstore.Record // the lock taken, nil without
+	release   func()             // stops renewing the lease
+	committed bool               // the commit released the lock
+}
+
+func newRedisStore(s *Server, url string, codecs []securecookie.Codec) (*redisStore, error) {
+	st, err := redisstore.Open(url)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.ScriptTimeout*2 > st.ClaimFor {
+		st.ClaimFor = s.cfg.ScriptTimeout * 2 // Session_OnEnd may take a whole script timeout
+	}
+	m := &redisStore{s: s, st: st, codecs: codecs, stop: make(chan struct{})}
+	m.swept.Add(1)
+	go m.sweep()
+	return m, nil
+}
+
+// down wraps a Redis error as errStoreDown, logging it now and then.
+func (m *redisStore) down(err error) error {
+	m.mu.Lock()
+	if time.Since(m.downLog) > 5*time.Second {
+		m.downLog = time.Now()
+		m.s.log.Error("the Redis session store does not answer", "err", err.Error())
+	}
+	m.mu.Unlock()
+	return fmt.Errorf("%w: %v", errStoreDown, err)
+}
+
+// id is the session ID the request's cookie carries, if it decodes.
+func (m *redisStore) id(r *http.Request) string {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return ""
+	}
+	var id string
+	if securecookie.DecodeMulti(sessionCookie, c.Value, &id, m.codecs...) != nil {
+		return ""
+	}
+	return id
+}
+
+func (m *redisStore) load(ctx context.Context, r *http.Request, owner any, lock bool) (*record, error) {
+	id := m.id(r)
+	if id == "" {
+		return nil, nil
+	}
+	var got *redisstore.Record
+	var err error
+	if lock {
+		got, err = m.st.Lock(ctx, id)
+	} else {
+		got, err = m.st.Read(ctx, id)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, m.down(err)
+	}
+	if got == nil {
+		return nil, nil
+	}
+	state := &redisState{}
+	if lock {
+		state.lock = got
+		state.release = m.st.Hold(m.st.SessionKey(id), got)
+	}
+	rec := &record{id: id, timeout: got.Timeout.Minutes(), state: state}
+	if len(got.Data) > 0 {
+		rec.data = scope.NewContents("Session")
+		if err := rec.data.UnmarshalBinary(got.Data); err != nil {
+			m.leave(rec, owner)
+			return nil, fmt.Errorf("session %s in Redis: %w", id[:8], err)
+		}
+	}
+	return rec, nil
+}
+
+func (m *redisStore) create(w http.ResponseWriter, r *http.Request, g *global, owner any, lock bool) *record {
+	rec := &record{id: newID(), timeout: m.s.cfg.SessionTimeout.Minutes(), isNew: true, state: &redisState{}}
+	value, err := securecookie.EncodeMulti(sessionCookie, rec.id, m.codecs...)
+	if err != nil {
+		m.s.log.Error("encoding the session cookie", "err", err.Error())
+	} else {
+		setSessionCookie(w, r, value, 0)
+	}
+	return rec
+}
+
+// check refuses what Redis cannot keep: objects.
+func (m *redisStore) check(data *scope.Contents) error {
+	_, err := data.MarshalBinary()
+	return err
+}
+
+func (m *redisStore) save(ctx context.Context, w http.ResponseWriter, r *http.Request, rec *record, data *scope.Contents, abandon bool) error {
+	state := rec.state.(*redisState)
+	var raw []byte
+	if data != nil || rec.isNew {
+		if data == nil {
+			data = emptySession
+		}
+		var err error
+		if raw, err = data.MarshalBinary(); err != nil {
+			return err
+		}
+	}
+	timeout := minutes(rec.timeout)
+	var err error
+	switch {
+	case rec.isNew && abandon:
+		return nil // never stored: nothing to end but the event
+	case rec.isNew:
+		err = m.st.Create(ctx, rec.id, raw, timeout)
+	default:
+		err = m.st.Commit(ctx, rec.id, state.lock, raw, timeout, abandon)
+		state.committed = err == nil
+	}
+	if errors.Is(err, redisstore.ErrLeaseLost) {
+		m.s.log.Error("a page held its session past the lock's lease; its changes were refused", "session", rec.id[:8])
+		return fmt.Errorf("%w: %v", errSessionBusy, err)
+	}
+	if err != nil {
+		return m.down(err)
+	}
+	return nil
+}
+
+func (m *redisStore) leave(rec *record, owner any) {
+	state := rec.state.(*redisState)
+	if state.lock == nil {
+		return
+	}
+	state.release()
+	if !state.committed {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := m.st.Release(ctx, rec.id, state.lock); err != nil {
+			m.down(err) // the lease ends it anyway
+		}
+	}
+	state.lock = nil
+}
+
+func (m *redisStore) ended(ctx context.Context, rec *record) {
+	if rec.isNew {
+		return
+	}
+	if err := m.st.Done(ctx, rec.id); err != nil {
+		m.down(err) // claimed again later: Session_OnEnd may run twice
+	}
+}
+
+// close stops the sweep. Sessions stay in Redis: they outlive the server.
+func (m *redisStore) close(ctx context.Context) {
+	select {
+	case <-m.stop:
+		return
+	default:
+	}
+	close(m.stop)
+	m.swept.Wait()
+	m.st.Close()
+}
+
+// sweepEvery is how often a server looks for sessions to end.
+const sweepEvery = time.Second
+
+// sweep runs Session_OnEnd for the sessions that expired, or whose ending
+// another server claimed and did not finish, claiming them first so that
+// each runs once in the farm.
+func (m *redisStore) sweep() {
+	defer m.swept.Done()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-time.After(sweepEvery/2 + rand.N(sweepEvery)):
+		}
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ended, err := m.st.Claim(ctx, 100)
+			cancel()
+			if err != nil {
+				m.down(err)
+				break
+			}
+			for _, e := range ended {
+				rec := &record{id: e.ID}
+				if len(e.Data) > 0 {
+					rec.data = scope.NewContents("Session")
+					if err := rec.data.UnmarshalBinary(e.Data); err != nil {
+						m.s.log.Error("a session in Redis does not decode", "session", e.ID[:8], "err", err.Error())
+						rec.data = nil
+					}
+				}
+				m.s.endSession(context.Background(), rec)
+			}
+			if len(ended) < 100 {
+				break
+			}
+		}
+	}
+}

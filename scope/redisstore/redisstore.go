@@ -1,0 +1,453 @@
+// Package redisstore keeps sessions and Application contents in Redis, for
+// a web farm: any server can serve any request, one session's requests run
+// one at a time across every server, and each session ends once in the
+// whole farm.
+//
+// It stores bytes (scope.Contents.MarshalBinary) and knows nothing of
+// HTTP or Lua.
+//
+// # Keys
+//
+// A session is one hash, lasp:s:{ID} (the braces are a cluster hash tag),
+// with the fields
+//
+//	d    the data
+//	to   Session.Timeout, ms
+//	dl   the deadline: when the session expires, ms (Redis's clock)
+//	f    the fence: how many times the lock was granted
+//	o    the lock's holder (a random token per request), while locked
+//	le   the end of the holder's lease, ms
+//	end  1 once the session ended (Abandon, expiry): it is no longer found
+//
+// The key's TTL is the timeout plus a grace period, so that the sweep can
+// still read the data for Session_OnEnd; the session itself expires at dl.
+// Waiters for a lock queue in lasp:q:{ID} (a sorted set by arrival) and
+// show they are alive in lasp:w:{ID}. The expiry index lasp:expiry holds
+// every live session by deadline; lasp:ending the sessions whose
+// Session_OnEnd a server has claimed, by when the claim lapses.
+//
+// # The lock
+//
+// A lock is a lease: granted for Lease, renewed while its holder runs, and
+// fenced: each grant increments f, and a commit must carry the holder's
+// token and fence and arrive before the lease ends, or Redis refuses it.
+// A holder that stalled past its lease (or a server that died) can thus
+// never overwrite what the next holder did. Waiters are granted the lock in
+// arrival order; a waiter that stops asking (its server died) is dropped
+// from the queue after StaleWaiter.
+package redisstore
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Store is a connection to the Redis that a farm shares.
+type Store struct {
+	rdb    *redis.Client
+	prefix string
+
+	// Lease is how long a lock is held without renewal; a holder renews it
+	// every Lease/3. A server that dies holding a lock blocks its session
+	// for at most Lease.
+	Lease time.Duration
+	// Grace is how long a session's data outlives its deadline, for the
+	// sweep to run Session_OnEnd.
+	Grace time.Duration
+	// ClaimFor is how long a server may take to run a Session_OnEnd it
+	// claimed before another server may claim it again.
+	ClaimFor time.Duration
+	// StaleWaiter is how long a queued waiter may go without asking
+	// before it loses its place.
+	StaleWaiter time.Duration
+}
+
+// ErrLeaseLost is a commit refused because the lock's lease passed (or
+// another request holds it now): nothing of the commit was applied.
+var ErrLeaseLost = errors.New("the session lock's lease passed before the commit: the commit was refused")
+
+// Open connects to the Redis named by url (redis://host:port/db). It does
+// not wait for Redis to answer: a farm server starts while Redis is down
+// and serves what needs no session.
+func Open(url string) (*Store, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis store %q: %w", url, err)
+	}
+	opt.ContextTimeoutEnabled = true
+	opt.DialTimeout = time.Second
+	opt.ReadTimeout = 2 * time.Second
+	opt.WriteTimeout = 2 * time.Second
+	opt.MaxRetries = 1
+	return &Store{rdb: redis.NewClient(opt), prefix: "lasp:",
+		Lease: 10 * time.Second, Grace: 10 * time.Minute, ClaimFor: 5 * time.Minute, StaleWaiter: 2 * time.Second}, nil
+}
+
+// Close closes the connections.
+func (s *Store) Close() error { return s.rdb.Close() }
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// Client is the underlying client, for tests and tools.
+func (s *Store) Client() *redis.Client { return s.rdb }
+
+func (s *Store) sessionKeys(id string) []string {
+	tag := "{" + id + "}"
+	return []string{s.prefix + "s:" + tag, s.prefix + "q:" + tag, s.prefix + "w:" + tag, s.prefix + "expiry", s.prefix + "ending"}
+}
+
+// Record is a session as loaded.
+type Record struct {
+	Data    []byte
+	Timeout time.Duration
+	// Token and Fence identify the lock a Lock call took; zero for Read.
+	Token string
+	Fence int64
+}
+
+// NewToken returns a random lock token.
+func NewToken() string {
+	var b [12]byte
+	crand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// now is Redis's clock in ms, in a script.
+const now = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`
+
+// lockScript grants the lock of a session to the token if it is free and
+// the token is first in the queue; else it queues the token.
+// KEYS: s q w; ARGV: token lease staleWaiter mustExist
+// Returns {0} no such session, {1, fence, data, timeout} granted, {2} wait.
+var lockScript = redis.NewScript(now + `
+local s, q, w, token = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
+local v = redis.call('HMGET', s, 'dl', 'o', 'le', 'end')
+if ARGV[4] == '1' and (not v[1] or v[4] or tonumber(v[1]) < now) then
+  redis.call('ZREM', q, token) redis.call('HDEL', w, token)
+  return {0}
+end
+while true do
+  local head = redis.call('ZRANGE', q, 0, 0)[1]
+  if not head or head == token then break end
+  if tonumber(redis.call('HGET', w, head) or '0') + tonumber(ARGV[3]) >= now then break end
+  redis.call('ZREM', q, head) redis.call('HDEL', w, head)
+end
+local head = redis.call('ZRANGE', q, 0, 0)[1]
+local free = (not v[2]) or tonumber(v[3]) < now
+if free and (not head or head == token) then
+  redis.call('ZREM', q, token) redis.call('HDEL', w, token)
+  local f = redis.call('HINCRBY', s, 'f', 1)
+  redis.call('HSET', s, 'o', token, 'le', now + tonumber(ARGV[2]))
+  if redis.call('PTTL', s) < tonumber(ARGV[2]) * 2 then redis.call('PEXPIRE', s, tonumber(ARGV[2]) * 2) end
+  local d = redis.call('HMGET', s, 'd', 'to')
+  return {1, f, d[1] or '', tonumber(d[2] or '0')}
+end
+redis.call('ZADD', q, 'NX', now, token)
+redis.call('HSET', w, token, now)
+redis.call('PEXPIRE', q, tonumber(ARGV[3]) * 10) redis.call('PEXPIRE', w, tonumber(ARGV[3]) * 10)
+return {2}
+`)
+
+// Lock waits for the lock of session id, in arrival order and as long as
+// ctx allows, and loads the session. It returns nil when there is no such
+// session (or it ended).
+func (s *Store) Lock(ctx context.Context, id string) (*Record, error) {
+	return s.lock(ctx, s.sessionKeys(id)[:3], true)
+}
+
+func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Record, error) {
+	token := NewToken()
+	exist := "0"
+	if mustExist {
+		exist = "1"
+	}
+	pause := 2 * time.Millisecond
+	for {
+		res, err := lockScript.Run(ctx, s.rdb, keys, token, s.Lease.Milliseconds(), s.StaleWaiter.Milliseconds(), exist).Slice()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
+		switch res[0].(int64) {
+		case 0:
+			return nil, nil
+		case 1:
+			data, _ := res[2].(string)
+			return &Record{Data: []byte(data), Timeout: time.Duration(res[3].(int64)) * time.Millisecond,
+				Token: token, Fence: res[1].(int64)}, nil
+		}
+		// Queued: ask again soon. The pause grows to a tenth of the time
+		// a waiter may stay silent, with jitter so waiters of several
+		// servers do not ask in step.
+		t := time.NewTimer(pause + rand.N(pause))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			s.leaveQueue(keys, token)
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		pause = min(pause*2, s.StaleWaiter/10)
+	}
+}
+
+// leaveQueue takes a waiter that gave up out of the queue.
+func (s *Store) leaveQueue(keys []string, token string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	s.rdb.ZRem(ctx, keys[1], token)
+	s.rdb.HDel(ctx, keys[2], token)
+}
+
+// readScript loads a session without its lock and slides its deadline.
+// KEYS: s expiry; ARGV: grace id. Returns {0} or {1, data, timeout}.
+var readScript = redis.NewScript(now + `
+local v = redis.call('HMGET', KEYS[1], 'd', 'to', 'dl', 'end')
+if not v[3] or v[4] or tonumber(v[3]) < now then return {0} end
+local to = tonumber(v[2])
+local dl = now + to
+redis.call('HSET', KEYS[1], 'dl', dl)
+redis.call('PEXPIRE', KEYS[1], to + tonumber(ARGV[1]))
+redis.call('ZADD', KEYS[2], dl, ARGV[2])
+return {1, v[1] or '', to}
+`)
+
+// Read loads session id as last committed, without the lock, and slides
+// its expiry: what a ReadOnly page sees. Nil means no such session.
+func (s *Store) Read(ctx context.Context, id string) (*Record, error) {
+	k := s.sessionKeys(id)
+	res, err := readScript.Run(ctx, s.rdb, []string{k[0], k[3]}, s.Grace.Milliseconds(), id).Slice()
+	if err != nil {
+		return nil, err
+	}
+	if res[0].(int64) == 0 {
+		return nil, nil
+	}
+	data, _ := res[1].(string)
+	return &Record{Data: []byte(data), Timeout: time.Duration(res[2].(int64)) * time.Millisecond}, nil
+}
+
+// createScript makes a new session. KEYS: s expiry; ARGV: data timeout
+// grace id. Returns 0 if the ID exists.
+var createScript = redis.NewScript(now + `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local to = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'd', ARGV[1], 'to', to, 'dl', now + to, 'f', 0)
+redis.call('PEXPIRE', KEYS[1], to + tonumber(ARGV[3]))
+redis.call('ZADD', KEYS[2], now + to, ARGV[4])
+return 1
+`)
+
+// Create stores a new session.
+func (s *Store) Create(ctx context.Context, id string, data []byte, timeout time.Duration) error {
+	k := s.sessionKeys(id)
+	n, err := createScript.Run(ctx, s.rdb, []string{k[0], k[3]}, data, timeout.Milliseconds(), s.Grace.Milliseconds(), id).Int()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("session %s exists already", id[:8])
+	}
+	return nil
+}
+
+// commitScript saves a locked session and releases its lock, if the lock
+// is still the caller's: same token, same fence, lease not passed.
+// KEYS: s expiry ending; ARGV: token fence hasData data timeout abandon
+// grace id claim. Returns 0 refused, 1 saved, 2 ended (abandoned).
+var commitScript = redis.NewScript(now + `
+local v = redis.call('HMGET', KEYS[1], 'o', 'f', 'le')
+if v[1] ~= ARGV[1] or v[2] ~= ARGV[2] or tonumber(v[3]) < now then return 0 end
+if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'd', ARGV[4]) end
+local to = tonumber(ARGV[5])
+redis.call('HSET', KEYS[1], 'to', to)
+redis.call('HDEL', KEYS[1], 'o', 'le')
+if ARGV[6] == '1' then
+  redis.call('HSET', KEYS[1], 'end', 1)
+  redis.call('ZREM', KEYS[2], ARGV[8])
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[9]), ARGV[8])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[9]) + tonumber(ARGV[7]))
+  return 2
+end
+redis.call('HSET', KEYS[1], 'dl', now + to)
+redis.call('PEXPIRE', KEYS[1], to + tonumber(ARGV[7]))
+redis.call('ZADD', KEYS[2], now + to, ARGV[8])
+return 1
+`)
+
+// Commit saves the session locked as rec (data nil: unchanged) with its
+// timeout, and releases the lock; with abandon the session ends instead,
+// claimed by the caller, who must run its Session_OnEnd and then call
+// Ended. ErrLeaseLost means nothing was saved.
+func (s *Store) Commit(ctx context.Context, id string, rec *Record, data []byte, timeout time.Duration, abandon bool) error {
+	k := s.sessionKeys(id)
+	has, ab := "0", "0"
+	if data != nil {
+		has = "1"
+	}
+	if abandon {
+		ab = "1"
+	}
+	n, err := commitScript.Run(ctx, s.rdb, []string{k[0], k[3], k[4]}, rec.Token, rec.Fence, has, data,
+		timeout.Milliseconds(), ab, s.Grace.Milliseconds(), id, s.ClaimFor.Milliseconds()).Int()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// releaseScript releases a lock without saving, if the caller holds it,
+// and slides the session's deadline. KEYS: s expiry; ARGV: token grace id.
+var releaseScript = redis.NewScript(now + `
+if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'o', 'le')
+local v = redis.call('HMGET', KEYS[1], 'to', 'end')
+if v[1] and not v[2] then
+  local to = tonumber(v[1])
+  redis.call('HSET', KEYS[1], 'dl', now + to)
+  redis.call('PEXPIRE', KEYS[1], to + tonumber(ARGV[2]))
+  redis.call('ZADD', KEYS[2], now + to, ARGV[3])
+end
+return 1
+`)
+
+// Release releases the lock rec holds without saving anything (a page
+// that failed).
+func (s *Store) Release(ctx context.Context, id string, rec *Record) error {
+	k := s.sessionKeys(id)
+	return releaseScript.Run(ctx, s.rdb, []string{k[0], k[3]}, rec.Token, s.Grace.Milliseconds(), id).Err()
+}
+
+// renewScript extends the lease of the caller's lock.
+// KEYS: s; ARGV: token fence lease. Returns 0 when the lock is not the
+// caller's any more.
+var renewScript = redis.NewScript(now + `
+local v = redis.call('HMGET', KEYS[1], 'o', 'f', 'le')
+if v[1] ~= ARGV[1] or v[2] ~= ARGV[2] or tonumber(v[3]) < now then return 0 end
+redis.call('HSET', KEYS[1], 'le', now + tonumber(ARGV[3]))
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) * 2 then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2) end
+return 1
+`)
+
+// Renew extends rec's lease; false means it was lost (the commit will be
+// refused).
+func (s *Store) Renew(ctx context.Context, key string, rec *Record) (bool, error) {
+	n, err := renewScript.Run(ctx, s.rdb, []string{key}, rec.Token, rec.Fence, s.Lease.Milliseconds()).Int()
+	return n == 1, err
+}
+
+// SessionKey is the key of session id, for Renew.
+func (s *Store) SessionKey(id string) string { return s.sessionKeys(id)[0] }
+
+// Hold renews rec's lease on key every Lease/3 until the returned stop is
+// called.
+func (s *Store) Hold(key string, rec *Record) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(s.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), s.Lease/3)
+				ok, err := s.Renew(ctx, key, rec)
+				cancel()
+				if err == nil && !ok {
+					return // lost: the commit will say so
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// claimScript claims sessions whose Session_OnEnd is due: expired ones,
+// and ended ones whose claim by another server lapsed (it died running
+// the event). KEYS: expiry ending; ARGV: max claim prefix.
+// Returns a flat list of id, data pairs.
+var claimScript = redis.NewScript(now + `
+local out = {}
+local max, claim = tonumber(ARGV[1]), tonumber(ARGV[2])
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, max)) do
+  local s = ARGV[3] .. 's:{' .. id .. '}'
+  if redis.call('EXISTS', s) == 1 then
+    redis.call('ZADD', KEYS[2], now + claim, id)
+    redis.call('PEXPIRE', s, claim * 2)
+    table.insert(out, id) table.insert(out, redis.call('HGET', s, 'd') or '')
+  else
+    redis.call('ZREM', KEYS[2], id)
+  end
+end
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, max)) do
+  local s = ARGV[3] .. 's:{' .. id .. '}'
+  local v = redis.call('HMGET', s, 'dl', 'o', 'le', 'end')
+  if not v[1] or v[4] then
+    redis.call('ZREM', KEYS[1], id)
+  elseif tonumber(v[1]) > now then
+    redis.call('ZADD', KEYS[1], v[1], id)
+  elseif v[2] and tonumber(v[3]) >= now then
+    redis.call('ZADD', KEYS[1], tonumber(v[3]), id)
+  else
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('HSET', s, 'end', 1)
+    redis.call('HDEL', s, 'o', 'le')
+    redis.call('ZADD', KEYS[2], now + claim, id)
+    redis.call('PEXPIRE', s, claim * 2)
+    table.insert(out, id) table.insert(out, redis.call('HGET', s, 'd') or '')
+  end
+end
+return out
+`)
+
+// Ended is a session whose Session_OnEnd is due.
+type Ended struct {
+	ID   string
+	Data []byte
+}
+
+// Claim takes up to max sessions whose Session_OnEnd is due, for this
+// server to run; after each, call Done. Two servers never claim one
+// session at once; a claim not done within ClaimFor is taken again.
+func (s *Store) Claim(ctx context.Context, max int) ([]Ended, error) {
+	k := s.sessionKeys("")
+	res, err := claimScript.Run(ctx, s.rdb, []string{k[3], k[4]}, max, s.ClaimFor.Milliseconds(), s.prefix).StringSlice()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Ended, 0, len(res)/2)
+	for i := 0; i+1 < len(res); i += 2 {
+		out = append(out, Ended{ID: res[i], Data: []byte(res[i+1])})
+	}
+	return out, nil
+}
+
+// Done removes a session whose Session_OnEnd has run.
+func (s *Store) Done(ctx context.Context, id string) error {
+	k := s.sessionKeys(id)
+	pipe := s.rdb.TxPipeline()
+	pipe.Del(ctx, k[0], k[1], k[2])
+	pipe.ZRem(ctx, k[4], id)
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// Sessions is how many sessions are live (for status and tests).
+func (s *Store) Sessions(ctx context.Context) (int64, error) {
+	return s.rdb.ZCard(ctx, s.prefix+"expiry").Result()
+}
