@@ -2,6 +2,7 @@ package framework
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -61,7 +62,7 @@ func newApp(t testing.TB, files map[string]string, configure ...func(*Config)) *
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ts.Close()
-		srv.Close(t.Context())
+		srv.Close(context.Background()) // t.Context() is done by now
 	})
 	return &app{Server: ts, srv: srv, dir: dir, log: logs}
 }

@@ -49,6 +49,12 @@ type Config struct {
 	// a farm whose servers have the same Keys.
 	SessionStore string
 
+	// ApplicationStore is where Application's contents live: "memory" (the
+	// default when empty) in this process, or "redis://host:port/db" to
+	// share them across a farm, Application:Lock() then being farm-wide.
+	// Application objects stay in each server.
+	ApplicationStore string
+
 	// SessionTimeout is the default Session.Timeout: how long a session may
 	// stay idle before it ends. Zero means 20 minutes.
 	SessionTimeout time.Duration
@@ -86,6 +92,9 @@ func (c *Config) Validate() error {
 	case c.SessionStore == "", c.SessionStore == "memory", c.SessionStore == "cookie", isRedisURL(c.SessionStore):
 	default:
 		errs = append(errs, fmt.Errorf("framework: unknown SessionStore %q (want memory, cookie or redis://host:port/db)", c.SessionStore))
+	}
+	if c.ApplicationStore != "" && c.ApplicationStore != "memory" && !isRedisURL(c.ApplicationStore) {
+		errs = append(errs, fmt.Errorf("framework: unknown ApplicationStore %q (want memory or redis://host:port/db)", c.ApplicationStore))
 	}
 	if c.MaxRequestBody < 0 {
 		errs = append(errs, errors.New("framework: negative MaxRequestBody"))

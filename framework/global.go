@@ -140,13 +140,33 @@ func (s *Server) start(ctx context.Context, id string) (*global, error) {
 	if s.started.Load() {
 		return g, nil
 	}
-	if g.page != nil {
+	if g.page != nil && s.claimStart(ctx) {
 		if err := s.engine.RunEvent(ctx, g.page, "Application_OnStart", s.eventEnv(g, id)); err != nil {
+			if s.farmApp != nil {
+				s.farmApp.AppReset(context.WithoutCancel(ctx)) // the next server to start tries again
+			}
 			return nil, err
 		}
 	}
 	s.started.Store(true)
 	return g, nil
+}
+
+// claimStart reports whether this server runs Application_OnStart: always
+// with its own Application, and only the first server of the farm with an
+// Application shared in Redis (the others find it started). If Redis does
+// not answer, OnStart runs: a page that starts the application must not
+// fail for it.
+func (s *Server) claimStart(ctx context.Context) bool {
+	if s.farmApp == nil {
+		return true
+	}
+	first, err := s.farmApp.AppStarted(ctx)
+	if err != nil {
+		s.log.Error("the Redis application store does not answer", "err", err.Error())
+		return true
+	}
+	return first
 }
 
 // restart ends the application (every session, then Application_OnEnd),
@@ -188,6 +208,7 @@ func (s *Server) end(ctx context.Context) {
 }
 
 func (s *Server) eventEnv(g *global, id string) *scripting.Env {
-	return &scripting.Env{RequestID: id, Log: s.log, Application: s.app, ApplicationLock: &s.appLock,
-		Declared: s.declared(g), PageObjects: g.pageObjects}
+	env := &scripting.Env{RequestID: id, Log: s.log, Declared: s.declared(g), PageObjects: g.pageObjects}
+	env.Application, env.ApplicationLock = s.application(context.Background())
+	return env
 }

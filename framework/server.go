@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/securecookie"
 
 	"lasp/scope"
+	"lasp/scope/redisstore"
 	"lasp/scripting"
 )
 
@@ -31,9 +32,12 @@ type Server struct {
 	idPrefix string
 	seq      atomic.Uint64
 
-	// app and appLock are Application's contents and Application:Lock().
-	app     *scope.Contents
-	appLock scope.Lock
+	// app and appLock are Application's contents and Application:Lock()
+	// in this process; appContents the same as pages see them.
+	app         *scope.Contents
+	appContents scripting.Contents
+	appLock     scope.Lock
+	farmApp     *redisstore.Store // Application in Redis, when the farm shares it
 
 	// routes caches URL paths that resolved to pages. Without -dev a page is
 	// compiled once and kept, so the file system need not be asked again.
@@ -103,6 +107,7 @@ func New(cfg Config) (*Server, error) {
 			Components:    cfg.Components,
 		}),
 	}
+	s.appContents = scripting.Local(s.app)
 	codecs := securecookie.CodecsFromPairs(cfg.Keys...)
 	for _, c := range codecs {
 		// Idle expiry is the store's; the cookie carries no age limit.
@@ -116,6 +121,12 @@ func New(cfg Config) (*Server, error) {
 		s.sessions = newCookieStore(s, cfg.Keys)
 	default:
 		if s.sessions, err = newRedisStore(s, cfg.SessionStore, codecs); err != nil {
+			return nil, fmt.Errorf("framework: %w", err)
+		}
+	}
+	if isRedisURL(cfg.ApplicationStore) {
+		if s.farmApp, err = redisstore.Open(cfg.ApplicationStore); err != nil {
+			s.sessions.close(context.Background())
 			return nil, fmt.Errorf("framework: %w", err)
 		}
 	}
@@ -223,7 +234,7 @@ func (s *Server) runPage(rw *response, r *http.Request, p *scripting.Page, env *
 	env.Request = req
 	env.Response = rw
 	env.Log = s.log
-	env.Application, env.ApplicationLock = s.app, &s.appLock
+	env.Application, env.ApplicationLock = s.application(r.Context())
 	err := s.engine.Run(r.Context(), rw, p, env)
 	if err != nil && (tooLarge(req.bodyErr) || tooLarge(req.formErr)) {
 		return errTooLarge
@@ -246,6 +257,9 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	s.sessions.close(ctx)
 	s.end(ctx)
+	if s.farmApp != nil {
+		s.farmApp.Close()
+	}
 	st := s.engine.Stats()
 	s.engine.Close()
 	s.log.Info("application ended", "lua_states_created", st.Created)

@@ -154,9 +154,12 @@ func (v *view) change(f func(c *scope.Contents) error) error {
 	return f(v.work)
 }
 
-func (v *view) Get(key string) (scope.Value, bool) { return v.data().Get(key) }
-func (v *view) Keys() []string                     { return v.data().Keys() }
-func (v *view) Len() int                           { return v.data().Len() }
+func (v *view) Get(key string) (scope.Value, bool, error) {
+	val, ok := v.data().Get(key)
+	return val, ok, nil
+}
+func (v *view) Keys() ([]string, error) { return v.data().Keys(), nil }
+func (v *view) Len() (int, error)       { return v.data().Len(), nil }
 
 // Set stores val, and lets the store check that the data can still be
 // saved, so that the page's error names the line that went too far.
@@ -169,16 +172,18 @@ func (v *view) Set(key string, val scope.Value) error {
 	})
 }
 
-func (v *view) Remove(key string) {
-	if _, ok := v.Get(key); ok {
-		v.change(func(c *scope.Contents) error { c.Remove(key); return nil })
+func (v *view) Remove(key string) error {
+	if _, ok := v.data().Get(key); !ok {
+		return nil
 	}
+	return v.change(func(c *scope.Contents) error { c.Remove(key); return nil })
 }
 
-func (v *view) RemoveAll() {
-	if v.Len() > 0 {
-		v.change(func(c *scope.Contents) error { c.RemoveAll(); return nil })
+func (v *view) RemoveAll() error {
+	if v.data().Len() == 0 {
+		return nil
 	}
+	return v.change(func(c *scope.Contents) error { c.RemoveAll(); return nil })
 }
 
 func (v *view) ID() string       { return v.get().id }

@@ -25,6 +25,7 @@ type redisStore struct {
 	st     *redisstore.Store
 	codecs []securecookie.Codec
 
+	locks   lockTable // requests of one session on this server queue here first
 	stop    chan struct{}
 	swept   sync.WaitGroup
 	downLog time.Time // when "Redis is down" was last logged
@@ -46,7 +47,7 @@ func newRedisStore(s *Server, url string, codecs []securecookie.Codec) (*redisSt
 	if s.cfg.ScriptTimeout*2 > st.ClaimFor {
 		st.ClaimFor = s.cfg.ScriptTimeout * 2 // Session_OnEnd may take a whole script timeout
 	}
-	m := &redisStore{s: s, st: st, codecs: codecs, stop: make(chan struct{})}
+	m := &redisStore{s: s, st: st, codecs: codecs, stop: make(chan struct{}), locks: lockTable{m: map[string]*tableLock{}}}
 	m.swept.Add(1)
 	go m.sweep()
 	return m, nil
@@ -84,7 +85,15 @@ func (m *redisStore) load(ctx context.Context, r *http.Request, owner any, lock 
 	var got *redisstore.Record
 	var err error
 	if lock {
+		// Queued here first, in arrival order: only the first request of a
+		// session on this server waits in Redis.
+		if err := m.locks.lock(ctx, id, owner); err != nil {
+			return nil, err
+		}
 		got, err = m.st.Lock(ctx, id)
+		if got == nil {
+			m.locks.unlock(id, owner)
+		}
 	} else {
 		got, err = m.st.Read(ctx, id)
 	}
@@ -168,6 +177,7 @@ func (m *redisStore) leave(rec *record, owner any) {
 	if state.lock == nil {
 		return
 	}
+	defer m.locks.unlock(rec.id, owner)
 	state.release()
 	if !state.committed {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -222,3 +222,8 @@ func foldRune(r rune) rune {
 	}
 	return least
 }
+
+// Fold returns the form of key that every spelling of it shares: two keys
+// are the same key of a Contents exactly when their Fold is equal. A store
+// that keeps keys elsewhere (Redis) indexes them by it.
+func Fold(key string) string { return fold(key) }

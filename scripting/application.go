@@ -9,16 +9,34 @@ import (
 )
 
 // Contents is a scope's key/value collection (Application.Contents,
-// Session.Contents): scope.Contents in one process, a store's view in a farm.
+// Session.Contents): scope.Contents in one process (see Local), a store's
+// view in a farm. Its errors (a store that does not answer, a value it
+// cannot keep) are runtime errors of the page.
 type Contents interface {
 	Name() string
-	Get(key string) (scope.Value, bool)
+	Get(key string) (scope.Value, bool, error)
 	Set(key string, v scope.Value) error
-	Remove(key string)
-	RemoveAll()
-	Keys() []string
-	Len() int
+	Remove(key string) error
+	RemoveAll() error
+	Keys() ([]string, error)
+	Len() (int, error)
 }
+
+// Local is Contents over a scope.Contents, which cannot fail.
+func Local(c *scope.Contents) Contents { return local{c} }
+
+type local struct{ c *scope.Contents }
+
+func (l local) Name() string { return l.c.Name() }
+func (l local) Get(key string) (scope.Value, bool, error) {
+	v, ok := l.c.Get(key)
+	return v, ok, nil
+}
+func (l local) Set(key string, v scope.Value) error { return l.c.Set(key, v) }
+func (l local) Remove(key string) error             { l.c.Remove(key); return nil }
+func (l local) RemoveAll() error                    { l.c.RemoveAll(); return nil }
+func (l local) Keys() ([]string, error)             { return l.c.Keys(), nil }
+func (l local) Len() (int, error)                   { return l.c.Len(), nil }
 
 // Locker is Application:Lock()'s lock, owned by one run at a time.
 type Locker interface {
@@ -28,8 +46,7 @@ type Locker interface {
 }
 
 var (
-	_ Contents = (*scope.Contents)(nil)
-	_ Locker   = (*scope.Lock)(nil)
+	_ Locker = (*scope.Lock)(nil)
 )
 
 // scopeObject builds Application or Session: name[k] and name.Contents
@@ -40,7 +57,8 @@ var (
 func (s *state) scopeObject(name string, contents func(L *lua.LState) Contents, writable func(L *lua.LState), props *properties) *object {
 	L := s.L
 	get := func(L *lua.LState, key string) lua.LValue {
-		v, _ := contents(L).Get(key)
+		v, _, err := contents(L).Get(key)
+		check(L, err)
 		return s.fromValue(L, v)
 	}
 	set := func(L *lua.LState, key string, v lua.LValue) {
@@ -52,7 +70,9 @@ func (s *state) scopeObject(name string, contents func(L *lua.LState) Contents, 
 	}
 	c := s.newObject(name+".Contents", func(L *lua.LState, key string) (lua.LValue, bool) {
 		if key == "Count" {
-			return lua.LNumber(contents(L).Len()), true
+			n, err := contents(L).Len()
+			check(L, err)
+			return lua.LNumber(n), true
 		}
 		return get(L, key), true
 	}, func(L *lua.LState, key string, v lua.LValue) bool {
@@ -62,17 +82,19 @@ func (s *state) scopeObject(name string, contents func(L *lua.LState) Contents, 
 	c.method(L, "Remove", func(L *lua.LState) int {
 		c := contents(L)
 		writable(L)
-		c.Remove(L.CheckString(1))
+		check(L, c.Remove(L.CheckString(1)))
 		return 0
 	})
 	c.method(L, "RemoveAll", func(L *lua.LState) int {
 		c := contents(L)
 		writable(L)
-		c.RemoveAll()
+		check(L, c.RemoveAll())
 		return 0
 	})
 	c.method(L, "Keys", func(L *lua.LState) int {
-		L.Push(stringArray(L, contents(L).Keys()))
+		keys, err := contents(L).Keys()
+		check(L, err)
+		L.Push(stringArray(L, keys))
 		return 1
 	})
 	statics := s.newObject(name+".StaticObjects", func(L *lua.LState, id string) (lua.LValue, bool) {
@@ -208,4 +230,11 @@ func (s *state) session() *object {
 		return 0
 	})
 	return o
+}
+
+// check raises err, if any, as the page's runtime error.
+func check(L *lua.LState, err error) {
+	if err != nil {
+		L.RaiseError("%v", err)
+	}
 }

@@ -38,13 +38,14 @@ const envPrefix = "LASP_"
 // options are the settings of one "serve" run, from the command line and the
 // LASP_* environment variables.
 type options struct {
-	root           string
-	addr           string
-	dev            bool
-	scriptTimeout  time.Duration
-	sessionTimeout time.Duration
-	sessionStore   string
-	keys           string
+	root             string
+	addr             string
+	dev              bool
+	scriptTimeout    time.Duration
+	sessionTimeout   time.Duration
+	sessionStore     string
+	applicationStore string
+	keys             string
 }
 
 // usageError is a mistake in the command line or in a LASP_* variable; main
@@ -82,9 +83,6 @@ func envName(flagName string) string {
 // parseOptions reads the flags of "serve" from args, then fills each flag not
 // given on the command line from its LASP_* variable, if that is set and not
 // empty. The command line wins over the environment.
-//
-// SPEC section 7 also names -application-store: it arrives with the Redis
-// stores and is deliberately not defined before they exist.
 func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	var o options
 	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -95,6 +93,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fset.DurationVar(&o.scriptTimeout, "script-timeout", 90*time.Second, "default Server.ScriptTimeout, as a Go `duration` (90s, 2m)")
 	fset.StringVar(&o.keys, "keys", "", "the `file` of the session cookie keys; made when it does not exist (default: new keys at each start)")
 	fset.StringVar(&o.sessionStore, "session-store", "memory", "where sessions are kept: `memory` (this process), cookie (in the encrypted cookie) or redis://host:port/db (shared by a farm); cookie and redis need -keys")
+	fset.StringVar(&o.applicationStore, "application-store", "memory", "where Application's contents live: `memory` (this process) or redis://host:port/db (shared by a farm; Application:Lock() is then farm-wide)")
 	fset.DurationVar(&o.sessionTimeout, "session-timeout", 20*time.Minute, "default Session.Timeout: idle time after which a session ends, as a Go `duration`")
 	fset.Usage = func() {
 		w := fset.Output()
@@ -153,6 +152,9 @@ Flags:
 	default:
 		errs = append(errs, fmt.Errorf("%s: unknown session store %q (want memory, cookie or redis://host:port/db)", sourceOf(source, "session-store"), o.sessionStore))
 	}
+	if o.applicationStore != "memory" && !strings.HasPrefix(o.applicationStore, "redis://") && !strings.HasPrefix(o.applicationStore, "rediss://") {
+		errs = append(errs, fmt.Errorf("%s: unknown application store %q (want memory or redis://host:port/db)", sourceOf(source, "application-store"), o.applicationStore))
+	}
 	if o.scriptTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%s must be positive, not %v", sourceOf(source, "script-timeout"), o.scriptTimeout))
 	}
@@ -197,14 +199,15 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 	app, err := framework.New(framework.Config{
-		Keys:           keys,
-		Root:           root.FS(),
-		Dir:            dir,
-		Dev:            o.dev,
-		ScriptTimeout:  o.scriptTimeout,
-		SessionTimeout: o.sessionTimeout,
-		SessionStore:   o.sessionStore,
-		Logger:         logger,
+		Keys:             keys,
+		Root:             root.FS(),
+		Dir:              dir,
+		Dev:              o.dev,
+		ScriptTimeout:    o.scriptTimeout,
+		SessionTimeout:   o.sessionTimeout,
+		SessionStore:     o.sessionStore,
+		ApplicationStore: o.applicationStore,
+		Logger:           logger,
 	})
 	if err != nil {
 		return err

@@ -204,7 +204,7 @@ func TestShutdown(t *testing.T) {
 }
 
 func TestParseOptions(t *testing.T) {
-	defaults := options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory"}
+	defaults := options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"}
 	allEnv := map[string]string{
 		"LASP_ROOT":           "/srv/app",
 		"LASP_ADDR":           "0.0.0.0:9000",
@@ -222,42 +222,43 @@ func TestParseOptions(t *testing.T) {
 		{
 			name: "session timeout",
 			args: []string{"-session-timeout", "90m"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 90 * time.Minute, sessionStore: "memory"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 90 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
 		},
 		{
 			name: "session timeout variable",
 			env:  map[string]string{"LASP_SESSION_TIMEOUT": "5m"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 5 * time.Minute, sessionStore: "memory"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 5 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
 		},
 		{
 			name: "cookie store",
 			args: []string{"-session-store", "cookie", "-keys", "k"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "cookie", keys: "k"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "cookie", keys: "k", applicationStore: "memory"},
 		},
 		{name: "cookie store without keys", env: map[string]string{"LASP_SESSION_STORE": "cookie"}, wantErr: "LASP_SESSION_STORE cookie needs -keys"},
+		{name: "unknown application store", args: []string{"-application-store", "disk"}, wantErr: `-application-store: unknown application store "disk"`},
 		{name: "unknown store", args: []string{"-session-store", "disk"}, wantErr: `-session-store: unknown session store "disk"`},
 		{name: "zero session timeout", args: []string{"-session-timeout", "0s"}, wantErr: "-session-timeout must be positive"},
 		{
 			name: "flags",
 			args: []string{"-root", "app", "-addr", "127.0.0.1:0", "-dev", "-script-timeout", "2m"},
-			want: options{root: "app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 2 * time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory"},
+			want: options{root: "app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 2 * time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
 		},
 		{
 			name: "environment",
 			env:  allEnv,
-			want: options{root: "/srv/app", addr: "0.0.0.0:9000", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory"},
+			want: options{root: "/srv/app", addr: "0.0.0.0:9000", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
 		},
 		{
 			name: "flags win over environment",
 			args: []string{"-root", "app", "-addr", "127.0.0.1:0", "-dev=false", "-script-timeout", "1m"},
 			env:  allEnv,
-			want: options{root: "app", addr: "127.0.0.1:0", dev: false, scriptTimeout: time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory"},
+			want: options{root: "app", addr: "127.0.0.1:0", dev: false, scriptTimeout: time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
 		},
 		{
 			name: "one flag, the rest from the environment",
 			args: []string{"-addr", "127.0.0.1:0"},
 			env:  allEnv,
-			want: options{root: "/srv/app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory"},
+			want: options{root: "/srv/app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
 		},
 		{
 			name: "empty variables count as unset",
@@ -268,7 +269,7 @@ func TestParseOptions(t *testing.T) {
 			name: "a bad variable behind a flag is ignored",
 			args: []string{"-script-timeout", "3s"},
 			env:  map[string]string{"LASP_SCRIPT_TIMEOUT": "soon"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 3 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 3 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
 		},
 		{name: "bad duration flag", args: []string{"-script-timeout", "soon"}, wantErr: "-script-timeout"},
 		{name: "bad bool flag", args: []string{"-dev=maybe"}, wantErr: "-dev"},

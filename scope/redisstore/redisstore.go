@@ -44,6 +44,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -86,9 +88,18 @@ func Open(url string) (*Store, error) {
 	opt.ReadTimeout = 2 * time.Second
 	opt.WriteTimeout = 2 * time.Second
 	opt.MaxRetries = 1
+	quiet.Do(func() { redis.SetLogger(discard{}) }) // the store's users log its errors
 	return &Store{rdb: redis.NewClient(opt), prefix: "lasp:",
 		Lease: 10 * time.Second, Grace: 10 * time.Minute, ClaimFor: 5 * time.Minute, StaleWaiter: 2 * time.Second}, nil
 }
+
+var quiet sync.Once
+
+// discard is go-redis's logger: its own lines (every failed dial while
+// Redis is down) would repeat what the store's errors say.
+type discard struct{}
+
+func (discard) Printf(context.Context, string, ...any) {}
 
 // Close closes the connections.
 func (s *Store) Close() error { return s.rdb.Close() }
@@ -142,7 +153,7 @@ while true do
   redis.call('ZREM', q, head) redis.call('HDEL', w, head)
 end
 local head = redis.call('ZRANGE', q, 0, 0)[1]
-local free = (not v[2]) or tonumber(v[3]) < now
+local free = (not v[2]) or v[2] == token or tonumber(v[3]) < now
 if free and (not head or head == token) then
   redis.call('ZREM', q, token) redis.call('HDEL', w, token)
   local f = redis.call('HINCRBY', s, 'f', 1)
@@ -174,6 +185,13 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 	for {
 		res, err := lockScript.Run(ctx, s.rdb, keys, token, s.Lease.Milliseconds(), s.StaleWaiter.Milliseconds(), exist).Slice()
 		if err != nil {
+			// Unless Redis was not reached, the script may have run all
+			// the same (the reply was lost, or ctx ended on the way):
+			// leave no token queued and no lock held by a caller that is
+			// gone.
+			if op := (*net.OpError)(nil); !errors.As(err, &op) || op.Op != "dial" {
+				s.giveUp(keys, token)
+			}
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -187,27 +205,34 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 			return &Record{Data: []byte(data), Timeout: time.Duration(res[3].(int64)) * time.Millisecond,
 				Token: token, Fence: res[1].(int64)}, nil
 		}
-		// Queued: ask again soon. The pause grows to a tenth of the time
-		// a waiter may stay silent, with jitter so waiters of several
-		// servers do not ask in step.
+		// Queued: ask again soon. The pause grows to 20 ms (well within
+		// the time a waiter may stay silent), with jitter so waiters of
+		// several servers do not ask in step.
 		t := time.NewTimer(pause + rand.N(pause))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			s.leaveQueue(keys, token)
+			s.giveUp(keys, token)
 			return nil, ctx.Err()
 		case <-t.C:
 		}
-		pause = min(pause*2, s.StaleWaiter/10)
+		pause = min(pause*2, 20*time.Millisecond, s.StaleWaiter/10)
 	}
 }
 
-// leaveQueue takes a waiter that gave up out of the queue.
-func (s *Store) leaveQueue(keys []string, token string) {
+// giveUpScript takes a waiter that gave up out of the queue, and releases
+// the lock if it was granted to it. KEYS: s q w; ARGV: token.
+var giveUpScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'o') == ARGV[1] then redis.call('HDEL', KEYS[1], 'o', 'le') end
+redis.call('ZREM', KEYS[2], ARGV[1]) redis.call('HDEL', KEYS[3], ARGV[1])
+`)
+
+// giveUp takes a waiter that gave up out of the queue and gives back a
+// lock granted to it whose grant it did not see.
+func (s *Store) giveUp(keys []string, token string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	s.rdb.ZRem(ctx, keys[1], token)
-	s.rdb.HDel(ctx, keys[2], token)
+	giveUpScript.Run(ctx, s.rdb, keys, token)
 }
 
 // readScript loads a session without its lock and slides its deadline.
@@ -257,7 +282,7 @@ func (s *Store) Create(ctx context.Context, id string, data []byte, timeout time
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("session %s exists already", id[:8])
+		return fmt.Errorf("session %.8s exists already", id)
 	}
 	return nil
 }

@@ -1,0 +1,147 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"lasp/internal/redistest"
+)
+
+// farm is two servers sharing one Redis for sessions and Application, with
+// the same keys: a web farm in one test.
+func farm(t *testing.T, files map[string]string) (a, b *app, redis *redistest.Server) {
+	redis = redistest.Start(t)
+	keys := [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("e", 32))}
+	configure := func(c *Config) {
+		c.Keys, c.SessionStore, c.ApplicationStore = keys, redis.URL, redis.URL
+	}
+	return newApp(t, files, configure), newApp(t, files, configure), redis
+}
+
+var farmFiles = map[string]string{
+	"inc.lasp":    `<% Session["n"] = (Session["n"] or 0) + 1 %><%= Session["n"] %>`,
+	"n.lasp":      `<%@ EnableSessionState="ReadOnly" %><%= tostring(Session["n"]) %>`,
+	"appinc.lasp": `<%@ EnableSessionState="False" %><% Application:Lock() local n = Application["n"] or 0 Application["n"] = n + 1 Application:Unlock() %>`,
+	"appn.lasp":   `<%@ EnableSessionState="False" %><%= Application["n"] %>`,
+	"slow.lasp":   `<% Session["slow"] = "late" Server.Sleep(0.6) %>done`,
+	"slowv.lasp":  `<%@ EnableSessionState="ReadOnly" %><%= tostring(Session["slow"]) %>`,
+}
+
+// TestFarmSessions: a client alternating between two servers keeps its
+// session; 200 concurrent increments of Session["n"] spread over both
+// servers end at exactly 200, and so do 200 of Application["n"] under the
+// farm-wide Application:Lock().
+func TestFarmSessions(t *testing.T) {
+	a, b, _ := farm(t, farmFiles)
+	c := client(t, a)
+	for i := 1; i <= 6; i++ {
+		server := []*app{a, b}[i%2]
+		if got := mustFetch(t, server, c, "/inc.lasp"); got != strconv.Itoa(i) {
+			t.Fatalf("request %d: %q", i, got)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 200 {
+		server := []*app{a, b}[i%2]
+		wg.Go(func() { mustFetch(t, server, c, "/inc.lasp") })
+		wg.Go(func() { mustFetch(t, server, client(t, server), "/appinc.lasp") })
+	}
+	wg.Wait()
+	if got := mustFetch(t, b, c, "/n.lasp"); got != "206" {
+		t.Errorf("Session[n] = %s, want 206", got)
+	}
+	if got := mustFetch(t, a, c, "/appn.lasp"); got != "200" {
+		t.Errorf("Application[n] = %s, want 200", got)
+	}
+}
+
+// TestFarmFence: a page whose lease passed while it ran (as after a long
+// pause) cannot commit: Redis refuses its write, the page answers 503, and
+// what the next holder wrote stands.
+func TestFarmFence(t *testing.T) {
+	a, b, redis := farm(t, farmFiles)
+	c := client(t, a)
+	mustFetch(t, a, c, "/inc.lasp")
+	slow := make(chan int)
+	go func() {
+		status, _ := fetch(t, a, c, "/slow.lasp")
+		slow <- status
+	}()
+	rdb := a.srv.sessions.(*redisStore).st.Client()
+	id := ""
+	waitFor(t, "the slow page to hold the lock", func() bool {
+		keys, _ := rdb.Keys(context.Background(), "lasp:s:*").Result()
+		for _, k := range keys {
+			if o, _ := rdb.HGet(context.Background(), k, "o").Result(); o != "" {
+				id = k
+				return true
+			}
+		}
+		return false
+	})
+	// The lease passes: as if the server had stalled past it.
+	rdb.HSet(context.Background(), id, "le", 0)
+	if got := mustFetch(t, b, c, "/inc.lasp"); got != "2" {
+		t.Errorf("the next holder: %q, want 2", got)
+	}
+	if status := <-slow; status != 503 {
+		t.Errorf("a commit after the lease: %d, want 503", status)
+	}
+	if got := mustFetch(t, b, c, "/slowv.lasp"); got != "nil" {
+		t.Errorf("the refused write landed: %q", got)
+	}
+	if got := mustFetch(t, a, c, "/n.lasp"); got != "2" {
+		t.Errorf("n = %q, want 2", got)
+	}
+	_ = redis
+}
+
+// TestFarmOnEnd: with two servers sweeping, every expired or abandoned
+// session runs Session_OnEnd exactly once in the farm, counted in Redis.
+func TestFarmOnEnd(t *testing.T) {
+	files := map[string]string{
+		"global.lasa": `<script runat="server">
+function Session_OnEnd()
+  Application:Lock()
+  local k = "end:" .. Session["who"]
+  Application[k] = (Application[k] or 0) + 1
+  Application["ends"] = (Application["ends"] or 0) + 1
+  Application:Unlock()
+end
+</script>`,
+		"short.lasp":   `<% Session["who"] = Request.QueryString["who"] Session.Timeout = 0.005 %>`,
+		"abandon.lasp": `<% Session["who"] = Request.QueryString["who"] Session:Abandon() %>`,
+		"count.lasp":   `<%@ EnableSessionState="False" %><%= tostring(Application["ends"]) %>`,
+		"who.lasp":     `<%@ EnableSessionState="False" %><%= tostring(Application["end:" .. Request.QueryString["who"]]) %>`,
+	}
+	a, b, _ := farm(t, files)
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		server := []*app{a, b}[i%2]
+		page := "short"
+		if i%4 == 0 {
+			page = "abandon"
+		}
+		wg.Go(func() { mustFetch(t, server, client(t, server), fmt.Sprintf("/%s.lasp?who=%d", page, i)) })
+	}
+	wg.Wait()
+	deadline := time.Now().Add(15 * time.Second)
+	for a.mustGet(t, "/count.lasp") != strconv.Itoa(n) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // two more sweeps of each server: no second run
+	if got := a.mustGet(t, "/count.lasp"); got != strconv.Itoa(n) {
+		t.Fatalf("Session_OnEnd ran %s times for %d sessions", got, n)
+	}
+	for i := range n {
+		if got := b.mustGet(t, fmt.Sprintf("/who.lasp?who=%d", i)); got != "1" {
+			t.Errorf("session %d: Session_OnEnd ran %s times", i, got)
+		}
+	}
+}
