@@ -62,7 +62,7 @@ return Cat
 }
 
 // client is a browser: it keeps its cookies.
-func client(t *testing.T, a *app) *http.Client {
+func client(t testing.TB, a *app) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Transport: a.Client().Transport}
 }

@@ -28,8 +28,9 @@ type redisStore struct {
 	locks   lockTable // requests of one session on this server queue here first
 	stop    chan struct{}
 	swept   sync.WaitGroup
-	downLog time.Time // when "Redis is down" was last logged
 	mu      sync.Mutex
+	downLog time.Time         // when "Redis is down" was last logged
+	known   map[string]string // cookie → session ID, for cookies that decoded
 }
 
 // redisState is what a request holds of its session in Redis.
@@ -47,7 +48,7 @@ func newRedisStore(s *Server, url string, codecs []securecookie.Codec) (*redisSt
 	if s.cfg.ScriptTimeout*2 > st.ClaimFor {
 		st.ClaimFor = s.cfg.ScriptTimeout * 2 // Session_OnEnd may take a whole script timeout
 	}
-	m := &redisStore{s: s, st: st, codecs: codecs, stop: make(chan struct{}), locks: lockTable{m: map[string]*tableLock{}}}
+	m := &redisStore{s: s, st: st, codecs: codecs, stop: make(chan struct{}), known: map[string]string{}, locks: lockTable{m: map[string]*tableLock{}}}
 	m.swept.Add(1)
 	go m.sweep()
 	return m, nil
@@ -65,17 +66,33 @@ func (m *redisStore) down(err error) error {
 }
 
 // id is the session ID the request's cookie carries, if it decodes.
+// Cookies that decoded before are remembered (any server of the farm may
+// have issued them), up to maxKnownCookies.
 func (m *redisStore) id(r *http.Request) string {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return ""
 	}
-	var id string
+	m.mu.Lock()
+	id, ok := m.known[c.Value]
+	m.mu.Unlock()
+	if ok {
+		return id
+	}
 	if securecookie.DecodeMulti(sessionCookie, c.Value, &id, m.codecs...) != nil {
 		return ""
 	}
+	m.mu.Lock()
+	if len(m.known) >= maxKnownCookies {
+		clear(m.known)
+	}
+	m.known[c.Value] = id
+	m.mu.Unlock()
 	return id
 }
+
+// maxKnownCookies bounds the cookies remembered as decoded (~250 bytes each).
+const maxKnownCookies = 100_000
 
 func (m *redisStore) load(ctx context.Context, r *http.Request, owner any, lock bool) (*record, error) {
 	id := m.id(r)

@@ -33,7 +33,8 @@ type Config struct {
 	// means 4 MiB.
 	MaxOutput int
 	// MaxIdleStates bounds the Lua states kept for reuse. Zero means
-	// 4 × GOMAXPROCS, at least 8. States are made on demand beyond it.
+	// 4 × GOMAXPROCS, at least 64 (pages waiting on a store hold theirs).
+	// States are made on demand beyond it.
 	MaxIdleStates int
 	// Logger receives engine events. Nil means slog.Default().
 	Logger *slog.Logger
@@ -74,7 +75,7 @@ func New(cfg Config) *Engine {
 		cfg.MaxOutput = 4 << 20
 	}
 	if cfg.MaxIdleStates == 0 {
-		cfg.MaxIdleStates = max(8, 4*runtime.GOMAXPROCS(0))
+		cfg.MaxIdleStates = max(64, 4*runtime.GOMAXPROCS(0))
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

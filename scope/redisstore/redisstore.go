@@ -21,8 +21,8 @@
 //
 // The key's TTL is the timeout plus a grace period, so that the sweep can
 // still read the data for Session_OnEnd; the session itself expires at dl.
-// Waiters for a lock queue in lasp:q:{ID} (a sorted set by arrival) and
-// show they are alive in lasp:w:{ID}. The expiry index lasp:expiry holds
+// Waiters for a lock queue in lasp:q:{ID} (a sorted set by arrival, from
+// a counter kept in lasp:w:{ID}) and show they are alive in lasp:w:{ID}. The expiry index lasp:expiry holds
 // every live session by deadline; lasp:ending the sessions whose
 // Session_OnEnd a server has claimed, by when the claim lapses.
 //
@@ -142,7 +142,8 @@ const now = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + ma
 var lockScript = redis.NewScript(now + `
 local s, q, w, token = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
 local v = redis.call('HMGET', s, 'dl', 'o', 'le', 'end')
-if ARGV[4] == '1' and (not v[1] or v[4] or tonumber(v[1]) < now) then
+local held = v[2] and tonumber(v[3]) >= now
+if ARGV[4] == '1' and (not v[1] or v[4] or (tonumber(v[1]) < now and not held)) then
   redis.call('ZREM', q, token) redis.call('HDEL', w, token)
   return {0}
 end
@@ -156,13 +157,14 @@ local head = redis.call('ZRANGE', q, 0, 0)[1]
 local free = (not v[2]) or v[2] == token or tonumber(v[3]) < now
 if free and (not head or head == token) then
   redis.call('ZREM', q, token) redis.call('HDEL', w, token)
+  if redis.call('ZCARD', q) == 0 then redis.call('DEL', w) end
   local f = redis.call('HINCRBY', s, 'f', 1)
   redis.call('HSET', s, 'o', token, 'le', now + tonumber(ARGV[2]))
   if redis.call('PTTL', s) < tonumber(ARGV[2]) * 2 then redis.call('PEXPIRE', s, tonumber(ARGV[2]) * 2) end
   local d = redis.call('HMGET', s, 'd', 'to')
   return {1, f, d[1] or '', tonumber(d[2] or '0')}
 end
-redis.call('ZADD', q, 'NX', now, token)
+redis.call('ZADD', q, 'NX', redis.call('HINCRBY', w, '#', 1), token)
 redis.call('HSET', w, token, now)
 redis.call('PEXPIRE', q, tonumber(ARGV[3]) * 10) redis.call('PEXPIRE', w, tonumber(ARGV[3]) * 10)
 return {2}
@@ -170,7 +172,8 @@ return {2}
 
 // Lock waits for the lock of session id, in arrival order and as long as
 // ctx allows, and loads the session. It returns nil when there is no such
-// session (or it ended).
+// session (or it ended). A session past its deadline whose lock is still
+// held is not expired: its holder's commit will slide it.
 func (s *Store) Lock(ctx context.Context, id string) (*Record, error) {
 	return s.lock(ctx, s.sessionKeys(id)[:3], true)
 }
@@ -225,6 +228,7 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 var giveUpScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'o') == ARGV[1] then redis.call('HDEL', KEYS[1], 'o', 'le') end
 redis.call('ZREM', KEYS[2], ARGV[1]) redis.call('HDEL', KEYS[3], ARGV[1])
+if redis.call('ZCARD', KEYS[2]) == 0 then redis.call('DEL', KEYS[3]) end
 `)
 
 // giveUp takes a waiter that gave up out of the queue and gives back a
@@ -238,8 +242,9 @@ func (s *Store) giveUp(keys []string, token string) {
 // readScript loads a session without its lock and slides its deadline.
 // KEYS: s expiry; ARGV: grace id. Returns {0} or {1, data, timeout}.
 var readScript = redis.NewScript(now + `
-local v = redis.call('HMGET', KEYS[1], 'd', 'to', 'dl', 'end')
-if not v[3] or v[4] or tonumber(v[3]) < now then return {0} end
+local v = redis.call('HMGET', KEYS[1], 'd', 'to', 'dl', 'end', 'o', 'le')
+if not v[3] or v[4] then return {0} end
+if tonumber(v[3]) < now and not (v[5] and tonumber(v[6]) >= now) then return {0} end
 local to = tonumber(v[2])
 local dl = now + to
 redis.call('HSET', KEYS[1], 'dl', dl)
@@ -314,7 +319,7 @@ return 1
 // Commit saves the session locked as rec (data nil: unchanged) with its
 // timeout, and releases the lock; with abandon the session ends instead,
 // claimed by the caller, who must run its Session_OnEnd and then call
-// Ended. ErrLeaseLost means nothing was saved.
+// Done. ErrLeaseLost means nothing was saved.
 func (s *Store) Commit(ctx context.Context, id string, rec *Record, data []byte, timeout time.Duration, abandon bool) error {
 	k := s.sessionKeys(id)
 	has, ab := "0", "0"
