@@ -16,7 +16,7 @@ import (
 // data and checked against what `go list` reports, in the manner of Go's own
 // go/build/deps_test.go:
 //
-//	cmd/serve → framework → {scripting, scope, globalfile, templates}
+//	cmd/serve → framework → {scripting, scope, scope/redisstore, globalfile, templates}
 //	scripting → scope
 //
 // Only non-test code is checked: tests may import what they need.
@@ -64,8 +64,8 @@ var depRules = []depRule{
 	},
 	{
 		pkgs: "lasp/framework",
-		lasp: []string{"lasp/scripting/...", "lasp/scope", "lasp/globalfile", "lasp/templates"},
-		why:  "framework sits on scripting, scope, globalfile and templates, never on cmd",
+		lasp: []string{"lasp/scripting/...", "lasp/scope/...", "lasp/globalfile", "lasp/templates"},
+		why:  "framework sits on scripting, scope (and its Redis store), globalfile and templates, never on cmd",
 	},
 	{
 		pkgs:   "lasp/scripting/...",

@@ -145,3 +145,23 @@ end
 		}
 	}
 }
+
+// TestFarmApplicationDown: with the shared Application's Redis down, a page
+// that uses Application answers 503 with Retry-After, and works again when
+// Redis is back.
+func TestFarmApplicationDown(t *testing.T) {
+	a, _, redis := farm(t, farmFiles)
+	a.mustGet(t, "/appinc.lasp")
+	redis.Stop()
+	for _, page := range []string{"/appn.lasp", "/appinc.lasp"} {
+		res, _ := a.do(t, newRequest(t, "GET", a.URL+page, ""))
+		if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" {
+			t.Errorf("%s with Redis down: %d", page, res.StatusCode)
+		}
+	}
+	redis.Start()
+	waitFor(t, "Application to answer again", func() bool {
+		status, body := a.get(t, "/appn.lasp")
+		return status == 200 && body == "1"
+	})
+}

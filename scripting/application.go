@@ -58,20 +58,18 @@ func (s *state) scopeObject(name string, contents func(L *lua.LState) Contents, 
 	L := s.L
 	get := func(L *lua.LState, key string) lua.LValue {
 		v, _, err := contents(L).Get(key)
-		check(L, err)
+		s.check(L, err)
 		return s.fromValue(L, v)
 	}
 	set := func(L *lua.LState, key string, v lua.LValue) {
 		c := contents(L)
 		writable(L)
-		if err := c.Set(key, toValue(v)); err != nil {
-			L.RaiseError("%v", err)
-		}
+		s.check(L, c.Set(key, toValue(v)))
 	}
 	c := s.newObject(name+".Contents", func(L *lua.LState, key string) (lua.LValue, bool) {
 		if key == "Count" {
 			n, err := contents(L).Len()
-			check(L, err)
+			s.check(L, err)
 			return lua.LNumber(n), true
 		}
 		return get(L, key), true
@@ -82,18 +80,18 @@ func (s *state) scopeObject(name string, contents func(L *lua.LState) Contents, 
 	c.method(L, "Remove", func(L *lua.LState) int {
 		c := contents(L)
 		writable(L)
-		check(L, c.Remove(L.CheckString(1)))
+		s.check(L, c.Remove(L.CheckString(1)))
 		return 0
 	})
 	c.method(L, "RemoveAll", func(L *lua.LState) int {
 		c := contents(L)
 		writable(L)
-		check(L, c.RemoveAll())
+		s.check(L, c.RemoveAll())
 		return 0
 	})
 	c.method(L, "Keys", func(L *lua.LState) int {
 		keys, err := contents(L).Keys()
-		check(L, err)
+		s.check(L, err)
 		L.Push(stringArray(L, keys))
 		return 1
 	})
@@ -148,6 +146,7 @@ func (s *state) application() *object {
 		err := r.env.ApplicationLock.Lock(r.ctx, r)
 		if err != nil && r.ctx.Err() == nil {
 			r.waitingLock = false
+			r.raised = err
 			L.RaiseError("Application:Lock: %v", err)
 		}
 		if err != nil {
@@ -232,9 +231,13 @@ func (s *state) session() *object {
 	return o
 }
 
-// check raises err, if any, as the page's runtime error.
-func check(L *lua.LState, err error) {
+// check raises err, if any, as the page's runtime error; the page's
+// *Error keeps err as its cause (a store that is down answers 503).
+func (s *state) check(L *lua.LState, err error) {
 	if err != nil {
+		if s.run != nil {
+			s.run.raised = err
+		}
 		L.RaiseError("%v", err)
 	}
 }

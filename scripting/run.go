@@ -40,6 +40,7 @@ type run struct {
 	expires                            *float64          // Response.Expires, in minutes
 	lockedApp                          bool              // Application:Lock was called
 	waitingLock                        bool              // Application:Lock is waiting
+	raised                             error             // the last Go error raised in the page
 	created                            []func() error    // Terminate of page-scope objects
 }
 
@@ -200,6 +201,9 @@ func (r *run) scriptError(obj lua.LValue, cause error) *Error {
 	}
 	if e.File != "" {
 		e.Msg = strings.TrimPrefix(e.Msg, fmt.Sprintf("%s:%d: ", e.File, e.Line))
+	}
+	if r.raised != nil && strings.HasSuffix(e.Msg, r.raised.Error()) {
+		e.Err = r.raised
 	}
 	return e
 }
