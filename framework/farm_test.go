@@ -165,3 +165,76 @@ func TestFarmApplicationDown(t *testing.T) {
 		return status == 200 && body == "1"
 	})
 }
+
+// TestKeptObjects: with a shared store, a declared Session object that is a
+// Lua component keeps its state (its self) with the session: any server
+// restores it without running Initialize again, and Terminate runs when
+// the session ends.
+func TestKeptObjects(t *testing.T) {
+	files := map[string]string{
+		"global.lasa": `<object runat="server" scope="Session" id="s_fido" progid="Animals.Dog"></object>`,
+		"components/Animals.Dog.lua": `local Dog = {}
+function Dog:Initialize() self.barks = 0 self.tricks = {} Application["dogs"] = (Application["dogs"] or 0) + 1 end
+function Dog:WoofWoof() self.barks = self.barks + 1 return "Woof #" .. self.barks end
+function Dog:Learn(t) self.tricks[#self.tricks + 1] = t return table.concat(self.tricks, ",") end
+function Dog:Spoil() self.treat = function() end end
+function Dog:Terminate() Application["ended"] = "after " .. self.barks .. " barks" end
+return Dog
+`,
+		"woof.lasp":    `<%= s_fido:WoofWoof() %>`,
+		"learn.lasp":   `<%= Session.StaticObjects["s_fido"]:Learn(Request.QueryString["t"]) %>`,
+		"ro.lasp":      `<%@ EnableSessionState="ReadOnly" %><%= s_fido.barks %>`,
+		"rowoof.lasp":  `<%@ EnableSessionState="ReadOnly" %><%= s_fido:WoofWoof() %>`,
+		"spoil.lasp":   `<% s_fido:Spoil() %>`,
+		"abandon.lasp": `<% Session:Abandon() %>`,
+		"app.lasp":     `<%@ EnableSessionState="False" %><%= Application["dogs"] %> <%= tostring(Application["ended"]) %>`,
+		"nosess.lasp":  `<%@ EnableSessionState="False" %><%= s_fido:WoofWoof() %>`,
+	}
+	for _, store := range []string{"cookie", "redis"} {
+		t.Run(store, func(t *testing.T) {
+			var a, b *app
+			if store == "redis" {
+				a, b, _ = farm(t, files)
+			} else {
+				keys := [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("e", 32))}
+				cfg := func(c *Config) { c.Keys, c.SessionStore = keys, "cookie" }
+				a, b = newApp(t, files, cfg), newApp(t, files, cfg)
+			}
+			c := client(t, a)
+			for i, want := range []string{"Woof #1", "Woof #2", "Woof #3"} {
+				if got := mustFetch(t, []*app{a, b}[i%2], c, "/woof.lasp"); got != want {
+					t.Errorf("woof %d: %q, want %q", i, got, want)
+				}
+			}
+			if got := mustFetch(t, b, c, "/learn.lasp?t=sit"); got != "sit" {
+				t.Errorf("learn: %q", got)
+			}
+			if got := mustFetch(t, a, c, "/learn.lasp?t=roll"); got != "sit,roll" {
+				t.Errorf("learn: %q", got)
+			}
+			if got := mustFetch(t, a, c, "/ro.lasp"); got != "3" {
+				t.Errorf("ReadOnly sees barks = %q", got)
+			}
+			for page, want := range map[string]string{
+				"/rowoof.lasp": "Session object s_fido changed on a ReadOnly page",
+				"/spoil.lasp":  `Session object s_fido (Animals.Dog) cannot be saved with the session: its self holds a function (at [\"treat\"])`,
+				"/nosess.lasp": "a Session object needs a session, and this page has EnableSessionState=False",
+			} {
+				if status, _ := fetch(t, a, c, page); status != 500 || !strings.Contains(a.log.String(), want) {
+					t.Errorf("%s: %d; log lacks %q", page, status, want)
+				}
+			}
+			if got := mustFetch(t, b, c, "/woof.lasp"); got != "Woof #4" {
+				t.Errorf("after the failed pages: %q", got)
+			}
+			mustFetch(t, a, c, "/abandon.lasp")
+			if store == "cookie" {
+				if got := a.mustGet(t, "/app.lasp"); got != "1 after 4 barks" {
+					t.Errorf("Initialize once, Terminate on Abandon: %q", got)
+				}
+			} else if got := b.mustGet(t, "/app.lasp"); got != "1 after 4 barks" {
+				t.Errorf("Initialize once in the farm, Terminate on Abandon: %q", got)
+			}
+		})
+	}
+}

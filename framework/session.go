@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -30,8 +31,9 @@ type sessionStore interface {
 	// cookie if the store's cookie names an ID. It cannot fail: a store
 	// that needs a round trip makes it when the session is first saved.
 	create(w http.ResponseWriter, r *http.Request, g *global, owner any, lock bool) *record
-	// check reports whether data can be saved: it runs after every write.
-	check(data *scope.Contents) error
+	// check reports whether data (and kept objects' states) can be saved:
+	// it runs after every write.
+	check(data, objects *scope.Contents) error
 	// save stores the page's changes: data (nil when unchanged) and
 	// rec.timeout. With abandon the session ends instead: nothing finds it
 	// any more, and its Session_OnEnd is the caller's to run.
@@ -51,7 +53,11 @@ type record struct {
 	data    *scope.Contents // as last saved; nil is empty. Never changed in place.
 	timeout float64         // Session.Timeout, minutes
 	isNew   bool
-	resave  bool     // save it even unchanged, to slide its expiry
+	resave  bool // save it even unchanged, to slide its expiry
+	// objects hold the state of its kept Session objects (a shared store),
+	// by id; changed says the page changed them.
+	objects *scope.Contents
+	changed bool
 	live    *session // the session's objects, where the store keeps them in this process
 	state   any      // the store's own
 }
@@ -168,7 +174,7 @@ func (v *view) Set(key string, val scope.Value) error {
 		if err := c.Set(key, val); err != nil {
 			return err
 		}
-		return v.store.check(c)
+		return v.store.check(c, v.rec.objects)
 	})
 }
 
@@ -206,7 +212,7 @@ func (v *view) commit() error {
 	if v.rec == nil || (!v.locked && !v.rec.isNew) {
 		return nil // nothing to save, or ReadOnly
 	}
-	if v.work == nil && !v.dirty && !v.abandon && !v.rec.resave {
+	if v.work == nil && !v.dirty && !v.abandon && !v.rec.resave && !v.rec.changed {
 		return nil
 	}
 	if err := v.store.save(v.r.Context(), v.w, v.r, v.rec, v.work, v.abandon); err != nil {
@@ -231,6 +237,87 @@ func (v *view) finish(ctx context.Context) {
 	}
 }
 
+// LoadObject is the saved state of kept Session object id.
+func (v *view) LoadObject(id string) (map[string]scope.Value, bool) {
+	if v.rec == nil || v.rec.objects == nil {
+		return nil, false
+	}
+	state, ok := v.rec.objects.Get(id)
+	if !ok {
+		return nil, false
+	}
+	m, _ := state.(map[string]scope.Value)
+	return m, true
+}
+
+// SaveObject keeps the state of kept Session object id, to be saved with
+// the session. A ReadOnly page may use the object but not change it.
+func (v *view) SaveObject(id string, state map[string]scope.Value) error {
+	if old, ok := v.LoadObject(id); ok && scope.Equal(map[string]scope.Value(old), map[string]scope.Value(state)) {
+		return nil
+	}
+	if v.readOnly {
+		return fmt.Errorf("Session object %s changed on a ReadOnly page (EnableSessionState=ReadOnly): its change is not saved", id)
+	}
+	rec := v.get()
+	objects := scope.NewContents("Session objects")
+	if rec.objects != nil {
+		objects = rec.objects.Clone()
+	}
+	if err := objects.Set(id, state); err != nil {
+		return err
+	}
+	rec.objects, rec.changed = objects, true
+	return v.store.check(v.data(), rec.objects)
+}
+
+// encodeSession is how the shared stores keep a session: its data, then,
+// when it has kept objects, their states.
+func encodeSession(data, objects *scope.Contents) ([]byte, error) {
+	if data == nil {
+		data = emptySession
+	}
+	d, err := data.MarshalBinary()
+	if err != nil || objects == nil || objects.Len() == 0 {
+		return d, err
+	}
+	o, err := objects.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte{sessionWithObjects}, binary.AppendUvarint(nil, uint64(len(d)))...)
+	return append(append(b, d...), o...), nil
+}
+
+// sessionWithObjects starts an encoded session that has kept objects; an
+// encoding of data alone starts with the data's version (1).
+const sessionWithObjects = 0xFE
+
+// decodeSession reads what encodeSession wrote; objects is nil when there
+// are none.
+func decodeSession(b []byte) (data, objects *scope.Contents, err error) {
+	data = scope.NewContents("Session")
+	if len(b) == 0 {
+		return data, nil, nil
+	}
+	if b[0] != sessionWithObjects {
+		return data, nil, data.UnmarshalBinary(b)
+	}
+	n, k := binary.Uvarint(b[1:])
+	if k <= 0 || n > uint64(len(b)-1-k) {
+		return nil, nil, errors.New("the saved session is cut short")
+	}
+	d, o := b[1+k:1+k+int(n)], b[1+k+int(n):]
+	if err := data.UnmarshalBinary(d); err != nil {
+		return nil, nil, err
+	}
+	objects = scope.NewContents("Session objects")
+	if err := objects.UnmarshalBinary(o); err != nil {
+		return nil, nil, err
+	}
+	return data, objects, nil
+}
+
 // endSession runs Session_OnEnd for a session that ended, then ends its
 // objects and apartment. The store calls it once per session.
 func (s *Server) endSession(ctx context.Context, rec *record) {
@@ -242,6 +329,8 @@ func (s *Server) endSession(ctx context.Context, rec *record) {
 		env := s.eventEnv(g, "")
 		v := &view{s: s, store: endedStore{}, g: g, rec: rec, locked: true}
 		env.Session, env.Declared = v, s.declaredIn(g, v)
+		s.keepObjects(g, v, env)
+		env.EndKept = env.KeptObjects != nil
 		if err := s.engine.RunEvent(ctx, g.page, "Session_OnEnd", env); err != nil {
 			s.log.Error("Session_OnEnd failed", "session", rec.id[:8], "err", err.Error())
 		}
@@ -265,7 +354,7 @@ func (s *Server) endSession(ctx context.Context, rec *record) {
 // change its data, which goes nowhere.
 type endedStore struct{ sessionStore }
 
-func (endedStore) check(*scope.Contents) error { return nil }
+func (endedStore) check(_, _ *scope.Contents) error { return nil }
 
 // declaredIn finds global.lasa's Application objects, then the Session
 // objects of v's session (v may be nil: a page without a session).
@@ -313,6 +402,7 @@ func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string,
 	v.rec, v.locked = rec, rec != nil && !readOnly
 	env.Session, env.Declared, env.SessionReadOnly = v, s.declaredIn(g, v), readOnly
 	env.Commit = v.commit
+	s.keepObjects(g, v, env)
 	if rec != nil || !g.eagerSessions {
 		return v, nil
 	}
@@ -341,6 +431,16 @@ func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string,
 }
 
 var errStoreDown = errors.New("the session store is unavailable")
+
+// keepObjects gives env the Session objects a shared store keeps as their
+// state: with such a store, every declared Session object (a Lua component,
+// as loadGlobal checks).
+func (s *Server) keepObjects(g *global, v *view, env *scripting.Env) {
+	if _, memory := s.sessions.(*memoryStore); memory || len(g.sessionObjects) == 0 {
+		return
+	}
+	env.KeptObjects, env.LoadObject, env.SaveObject = g.sessionObjects, v.LoadObject, v.SaveObject
+}
 
 // storeName names the session store in messages.
 func (s *Server) storeName() string {

@@ -64,8 +64,8 @@ func (c *cookieStore) load(ctx context.Context, r *http.Request, owner any, lock
 	if id == "" || timeout <= 0 || c.now().After(issued.Add(minutes(timeout))) {
 		return nil, nil // expired, or not ours
 	}
-	data := scope.NewContents("Session")
-	if err := data.UnmarshalBinary(raw); err != nil {
+	data, objects, err := decodeSession(raw)
+	if err != nil {
 		return nil, nil
 	}
 	if lock {
@@ -76,7 +76,7 @@ func (c *cookieStore) load(ctx context.Context, r *http.Request, owner any, lock
 	// Unchanged sessions are issued again now and then, to slide their
 	// expiry: after a tenth of their timeout.
 	resave := c.now().After(issued.Add(minutes(timeout) / 10))
-	return &record{id: id, data: data, timeout: timeout, resave: resave}, nil
+	return &record{id: id, data: data, objects: objects, timeout: timeout, resave: resave}, nil
 }
 
 func (c *cookieStore) create(w http.ResponseWriter, r *http.Request, g *global, owner any, lock bool) *record {
@@ -88,14 +88,14 @@ func (c *cookieStore) create(w http.ResponseWriter, r *http.Request, g *global, 
 }
 
 // check fails when data no longer fits in a cookie.
-func (c *cookieStore) check(data *scope.Contents) error {
-	_, err := c.encode(&record{id: strings.Repeat("0", 32), timeout: 1e9}, data)
+func (c *cookieStore) check(data, objects *scope.Contents) error {
+	_, err := c.encode(&record{id: strings.Repeat("0", 32), timeout: 1e9, objects: objects}, data)
 	return err
 }
 
 // encode is the cookie value for rec holding data.
 func (c *cookieStore) encode(rec *record, data *scope.Contents) (string, error) {
-	raw, err := data.MarshalBinary()
+	raw, err := encodeSession(data, rec.objects)
 	if err != nil {
 		return "", err
 	}

@@ -109,7 +109,7 @@ func (m *memoryStore) create(w http.ResponseWriter, r *http.Request, g *global, 
 	return &record{id: ss.id, timeout: ss.timeout, isNew: true, live: &ss.session, state: ss}
 }
 
-func (m *memoryStore) check(*scope.Contents) error { return nil }
+func (m *memoryStore) check(_, _ *scope.Contents) error { return nil }
 
 func (m *memoryStore) ended(context.Context, *record) {}
 

@@ -129,12 +129,9 @@ func (m *redisStore) load(ctx context.Context, r *http.Request, owner any, lock 
 		state.release = m.st.Hold(m.st.SessionKey(id), got)
 	}
 	rec := &record{id: id, timeout: got.Timeout.Minutes(), state: state}
-	if len(got.Data) > 0 {
-		rec.data = scope.NewContents("Session")
-		if err := rec.data.UnmarshalBinary(got.Data); err != nil {
-			m.leave(rec, owner)
-			return nil, fmt.Errorf("session %s in Redis: %w", id[:8], err)
-		}
+	if rec.data, rec.objects, err = decodeSession(got.Data); err != nil {
+		m.leave(rec, owner)
+		return nil, fmt.Errorf("session %s in Redis: %w", id[:8], err)
 	}
 	return rec, nil
 }
@@ -151,7 +148,7 @@ func (m *redisStore) create(w http.ResponseWriter, r *http.Request, g *global, o
 }
 
 // check refuses what Redis cannot keep: objects.
-func (m *redisStore) check(data *scope.Contents) error {
+func (m *redisStore) check(data, _ *scope.Contents) error {
 	_, err := data.MarshalBinary()
 	return err
 }
@@ -159,12 +156,12 @@ func (m *redisStore) check(data *scope.Contents) error {
 func (m *redisStore) save(ctx context.Context, w http.ResponseWriter, r *http.Request, rec *record, data *scope.Contents, abandon bool) error {
 	state := rec.state.(*redisState)
 	var raw []byte
-	if data != nil || rec.isNew {
+	if data != nil || rec.isNew || rec.changed {
 		if data == nil {
-			data = emptySession
+			data = rec.data
 		}
 		var err error
-		if raw, err = data.MarshalBinary(); err != nil {
+		if raw, err = encodeSession(data, rec.objects); err != nil {
 			return err
 		}
 	}
@@ -251,12 +248,10 @@ func (m *redisStore) sweep() {
 			}
 			for _, e := range ended {
 				rec := &record{id: e.ID}
-				if len(e.Data) > 0 {
-					rec.data = scope.NewContents("Session")
-					if err := rec.data.UnmarshalBinary(e.Data); err != nil {
-						m.s.log.Error("a session in Redis does not decode", "session", e.ID[:8], "err", err.Error())
-						rec.data = nil
-					}
+				var err error
+				if rec.data, rec.objects, err = decodeSession(e.Data); err != nil {
+					m.s.log.Error("a session in Redis does not decode", "session", e.ID[:8], "err", err.Error())
+					rec.data, rec.objects = nil, nil
 				}
 				m.s.endSession(context.Background(), rec)
 			}

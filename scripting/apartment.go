@@ -110,7 +110,7 @@ func (a *Apartment) Create(ctx context.Context, progid string) (*Proxy, error) {
 			a.ends = append(a.ends, o.Terminate)
 			return
 		}
-		self, terminate := a.s.newLuaInstance(L, progid)
+		self, terminate := a.s.newLuaInstance(L, progid, nil)
 		a.objects[p] = self
 		if terminate != nil {
 			a.ends = append(a.ends, terminate)

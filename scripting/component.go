@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -59,7 +60,7 @@ func (s *state) createObject(L *lua.LState, progid string) lua.LValue {
 		r.created = append(r.created, o.Terminate)
 		return s.wrapObject(L, o)
 	}
-	self, terminate := s.newLuaInstance(L, progid)
+	self, terminate := s.newLuaInstance(L, progid, nil)
 	if terminate != nil {
 		r.created = append(r.created, terminate)
 	}
@@ -75,8 +76,9 @@ func (s *state) newGoObject(L *lua.LState, c *Component) *goObject {
 }
 
 // newLuaInstance makes an instance of the Lua component progid in L's
-// state, running Initialize; terminate calls its Terminate (nil if none).
-func (s *state) newLuaInstance(L *lua.LState, progid string) (self *lua.LTable, terminate func() error) {
+// state: with Initialize, or, given a saved state, with the saved fields
+// instead. terminate calls its Terminate (nil if none).
+func (s *state) newLuaInstance(L *lua.LState, progid string, saved map[string]scope.Value) (self *lua.LTable, terminate func() error) {
 	if !progIDPattern.MatchString(progid) {
 		L.RaiseError("unknown progid %q", progid)
 	}
@@ -108,7 +110,10 @@ func (s *state) newLuaInstance(L *lua.LState, progid string) (self *lua.LTable, 
 	}))
 	mt.RawSetString("__progid", lua.LString(progid))
 	self.Metatable = mt
-	if init, ok := class.RawGetString("Initialize").(*lua.LFunction); ok {
+	for k, v := range saved {
+		self.RawSetString(k, s.fromValue(L, v))
+	}
+	if init, ok := class.RawGetString("Initialize").(*lua.LFunction); ok && saved == nil {
 		L.Push(init)
 		L.Push(self)
 		L.Call(1, 0)
@@ -228,6 +233,94 @@ type luaInstance struct{ progid string }
 func (o luaInstance) ProgID() string             { return o.progid }
 func (o luaInstance) Threading() scope.Threading { return scope.Apartment }
 
+// IsGoComponent reports whether progid names a registered Go component.
+func (e *Engine) IsGoComponent(progid string) bool {
+	_, ok := e.components[progid]
+	return ok
+}
+
+// keptObject is the run's instance of the kept Session object id (see
+// Env.KeptObjects): made on its first reference in the run, from its saved
+// state when it has one.
+func (s *state) keptObject(L *lua.LState, id, progid string) *lua.LTable {
+	r := s.run
+	if self, ok := r.kept[id]; ok {
+		return self
+	}
+	if r.env.Session == nil {
+		L.RaiseError("%s is a Session object, and %s", id, r.env.NoSession)
+	}
+	saved, ok := r.env.LoadObject(id)
+	if ok && saved == nil {
+		saved = map[string]scope.Value{}
+	}
+	self, _ := s.newLuaInstance(L, progid, saved)
+	if r.kept == nil {
+		r.kept = map[string]*lua.LTable{}
+	}
+	r.kept[id] = self
+	return self
+}
+
+// saveKept gives the state of each kept object the run made back to
+// Env.SaveObject: its fields, which must be plain data.
+func (r *run) saveKept() error {
+	for id, self := range r.kept {
+		fields := map[string]scope.Value{}
+		var bad error
+		self.ForEach(func(k, v lua.LValue) {
+			key, ok := k.(lua.LString)
+			if !ok {
+				bad = fmt.Errorf("a %s key", k.Type())
+				return
+			}
+			fields[string(key)] = toValue(v)
+		})
+		if bad == nil {
+			_, bad = scope.Copy(map[string]scope.Value(fields))
+		}
+		if bad != nil {
+			return &Error{Kind: Runtime, File: r.page.Name, Err: bad,
+				Msg: fmt.Sprintf("Session object %s (%s) cannot be saved with the session: its self holds %v", id, progIDOf(self), strings.TrimSuffix(bad.Error(), " is not plain data"))}
+		}
+		if err := r.env.SaveObject(id, fields); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// endKept terminates the kept objects of a session that ends: each one
+// with a saved state (or made in this run) gets its Terminate.
+func (r *run) endKept(L *lua.LState) {
+	for id, progid := range r.env.KeptObjects {
+		self, ok := r.kept[id]
+		if !ok {
+			saved, found := r.env.LoadObject(id)
+			if !found {
+				continue
+			}
+			if saved == nil {
+				saved = map[string]scope.Value{}
+			}
+			self, _ = r.s.newLuaInstance(L, progid, saved)
+		}
+		if term, ok := self.Metatable.(*lua.LTable).RawGetString("__index").(*lua.LTable).RawGetString("Terminate").(*lua.LFunction); ok {
+			L.Push(term)
+			L.Push(self)
+			L.Call(1, 0)
+		}
+	}
+}
+
+// progIDOf is the progid of a Lua component instance.
+func progIDOf(self *lua.LTable) string {
+	if mt, ok := self.Metatable.(*lua.LTable); ok {
+		return mt.RawGetString("__progid").String()
+	}
+	return "?"
+}
+
 // HasComponent reports whether progid names a registered Go component or a
 // Lua component file.
 func (e *Engine) HasComponent(progid string) bool {
@@ -261,6 +354,8 @@ func (s *state) declared(L *lua.LState) int {
 	var obj lua.LValue
 	if progid, ok := r.env.PageObjects[string(name)]; ok {
 		obj = s.createObject(L, progid)
+	} else if progid, ok := r.env.KeptObjects[string(name)]; ok {
+		obj = s.keptObject(L, string(name), progid)
 	} else if r.env.Declared != nil {
 		o, ok, err := r.env.Declared(r.ctx, string(name))
 		if err != nil {

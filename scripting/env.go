@@ -76,6 +76,18 @@ type Env struct {
 	// PageObjects are global.lasa's Page-scope declarations, id → progid:
 	// each request that references one gets its own.
 	PageObjects map[string]string
+	// KeptObjects are the declared Session objects that a shared session
+	// store keeps as their state (Lua components whose self holds plain
+	// data), id → progid. A run that references one makes it in its own
+	// Lua state: from the state LoadObject gives (without Initialize), or
+	// new (with Initialize) when there is none. Before Commit, each one
+	// made is given back to SaveObject. With EndKept (Session_OnEnd of
+	// such a session), every kept object with a state is terminated after
+	// the event.
+	KeptObjects map[string]string
+	LoadObject  func(id string) (state map[string]scope.Value, ok bool)
+	SaveObject  func(id string, state map[string]scope.Value) error
+	EndKept     bool
 	// Commit, when not nil, runs after the page ends without an error and
 	// before the rest of its output is sent: the session is saved there, so
 	// that what the client sees next finds the page's changes. Its error

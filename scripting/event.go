@@ -45,6 +45,9 @@ func (e *Engine) RunEvent(ctx context.Context, global *Page, event string, env *
 			L.Push(fn)
 			L.Call(0, 0)
 		}
+		if env.EndKept {
+			r.endKept(L)
+		}
 	})
 	r.terminateCreated()
 	L.RemoveContext()
