@@ -64,7 +64,7 @@ func TestFarmSessions(t *testing.T) {
 // pause) cannot commit: Redis refuses its write, the page answers 503, and
 // what the next holder wrote stands.
 func TestFarmFence(t *testing.T) {
-	a, b, redis := farm(t, farmFiles)
+	a, b, _ := farm(t, farmFiles)
 	c := client(t, a)
 	mustFetch(t, a, c, "/inc.lasp")
 	slow := make(chan int)
@@ -98,7 +98,6 @@ func TestFarmFence(t *testing.T) {
 	if got := mustFetch(t, a, c, "/n.lasp"); got != "2" {
 		t.Errorf("n = %q, want 2", got)
 	}
-	_ = redis
 }
 
 // TestFarmOnEnd: with two servers sweeping, every expired or abandoned
