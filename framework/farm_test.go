@@ -3,6 +3,8 @@ package framework
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -235,5 +237,24 @@ return Dog
 				t.Errorf("Initialize once in the farm, Terminate on Abandon: %q", got)
 			}
 		})
+	}
+}
+
+// TestFarmDevRestart: under -dev, editing global.lasa restarts the
+// application; sessions in Redis outlive it and the store keeps working.
+func TestFarmDevRestart(t *testing.T) {
+	redis := redistest.Start(t)
+	files := map[string]string{"global.lasa": "", "inc.lasp": farmFiles["inc.lasp"]}
+	a := newApp(t, files, func(c *Config) { c.Dev, c.SessionStore = true, redis.URL })
+	c := client(t, a)
+	mustFetch(t, a, c, "/inc.lasp")
+	writeTree(t, a.dir, map[string]string{"global.lasa": "<script runat=\"server\">\nfunction Application_OnStart() end\n</script>"})
+	future := time.Now().Add(time.Minute)
+	os.Chtimes(filepath.Join(a.dir, "global.lasa"), future, future)
+	if got := mustFetch(t, a, c, "/inc.lasp"); got != "2" {
+		t.Errorf("after the restart: %q, want 2", got)
+	}
+	if !strings.Contains(a.log.String(), "restarting the application") {
+		t.Error("the application did not restart")
 	}
 }

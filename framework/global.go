@@ -173,7 +173,9 @@ func (s *Server) claimStart(ctx context.Context) bool {
 // empties Application and loads global.lasa again. s.startMu is held.
 func (s *Server) restart(ctx context.Context) {
 	s.log.Info("global.lasa changed: restarting the application")
-	s.sessions.close(ctx)
+	if m, ok := s.sessions.(*memoryStore); ok {
+		m.close(ctx) // sessions in a cookie or in Redis outlive a restart
+	}
 	s.end(ctx)
 	s.app.RemoveAll()
 	g, err := s.loadGlobal()
