@@ -12,17 +12,19 @@ import (
 	"time"
 
 	"lasp/internal/redistest"
+	"lasp/scope"
+	"lasp/scripting"
 )
 
 // farm is two servers sharing one Redis for sessions and Application, with
 // the same keys: a web farm in one test.
-func farm(t *testing.T, files map[string]string) (a, b *app, redis *redistest.Server) {
+func farm(t *testing.T, files map[string]string, more ...func(*Config)) (a, b *app, redis *redistest.Server) {
 	redis = redistest.Start(t)
 	keys := [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("e", 32))}
-	configure := func(c *Config) {
+	configure := append([]func(*Config){func(c *Config) {
 		c.Keys, c.SessionStore, c.ApplicationStore = keys, redis.URL, redis.URL
-	}
-	return newApp(t, files, configure), newApp(t, files, configure), redis
+	}}, more...)
+	return newApp(t, files, configure...), newApp(t, files, configure...), redis
 }
 
 var farmFiles = map[string]string{
@@ -173,7 +175,9 @@ func TestFarmApplicationDown(t *testing.T) {
 // the session ends.
 func TestKeptObjects(t *testing.T) {
 	files := map[string]string{
-		"global.lasa": `<object runat="server" scope="Session" id="s_fido" progid="Animals.Dog"></object>`,
+		"global.lasa": `<object runat="server" scope="Session" id="s_fido" progid="Animals.Dog"></object>
+<object runat="server" scope="Session" id="s_cart" progid="Test.Cart"></object>`,
+		"cart.lasp": `<%= s_cart:Add(Request.QueryString["item"]) %>`,
 		"components/Animals.Dog.lua": `local Dog = {}
 function Dog:Initialize() self.barks = 0 self.tricks = {} Application["dogs"] = (Application["dogs"] or 0) + 1 end
 function Dog:WoofWoof() self.barks = self.barks + 1 return "Woof #" .. self.barks end
@@ -195,10 +199,10 @@ return Dog
 		t.Run(store, func(t *testing.T) {
 			var a, b *app
 			if store == "redis" {
-				a, b, _ = farm(t, files)
+				a, b, _ = farm(t, files, func(c *Config) { c.Components = []Component{cartComponent} })
 			} else {
 				keys := [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("e", 32))}
-				cfg := func(c *Config) { c.Keys, c.SessionStore = keys, "cookie" }
+				cfg := func(c *Config) { c.Keys, c.SessionStore = keys, "cookie"; c.Components = []Component{cartComponent} }
 				a, b = newApp(t, files, cfg), newApp(t, files, cfg)
 			}
 			c := client(t, a)
@@ -227,6 +231,11 @@ return Dog
 			}
 			if got := mustFetch(t, b, c, "/woof.lasp"); got != "Woof #4" {
 				t.Errorf("after the failed pages: %q", got)
+			}
+			for i, want := range []string{"apple", "apple,pear"} {
+				if got := mustFetch(t, []*app{a, b}[i%2], c, "/cart.lasp?item="+strings.Split(want, ",")[i]); got != want {
+					t.Errorf("a Go Keeper across servers: %q, want %q", got, want)
+				}
 			}
 			mustFetch(t, a, c, "/abandon.lasp")
 			if store == "cookie" {
@@ -257,4 +266,32 @@ func TestFarmDevRestart(t *testing.T) {
 	if !strings.Contains(a.log.String(), "restarting the application") {
 		t.Error("the application did not restart")
 	}
+}
+
+// cart is a Go component that keeps its state with a shared session store
+// (scripting.Keeper).
+type cart struct{ items []string }
+
+var cartComponent = Component{ProgID: "Test.Cart", Threading: scope.Apartment,
+	New: func() (scripting.Instance, error) { return &cart{}, nil }}
+
+func (c *cart) Call(_ context.Context, method string, args []scope.Value) ([]scope.Value, error) {
+	item, _ := args[0].(string)
+	c.items = append(c.items, item)
+	return []scope.Value{strings.Join(c.items, ",")}, nil
+}
+
+func (c *cart) Save() (scope.Value, error) {
+	items := make([]scope.Value, len(c.items))
+	for i, it := range c.items {
+		items[i] = it
+	}
+	return items, nil
+}
+
+func (c *cart) Restore(state scope.Value) error {
+	for _, it := range state.([]scope.Value) {
+		c.items = append(c.items, it.(string))
+	}
+	return nil
 }

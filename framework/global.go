@@ -62,9 +62,9 @@ func (s *Server) loadGlobal() (*global, error) {
 			return nil, &scripting.Error{Kind: scripting.Compile, File: globalName, Line: o.Pos.Line,
 				Msg: fmt.Sprintf("unknown progid %q for object %q: no Go component of that name and no components/%s.lua", o.ProgID, o.ID, o.ProgID)}
 		}
-		if _, memory := s.sessions.(*memoryStore); !memory && o.Scope == globalfile.Session && s.engine.IsGoComponent(o.ProgID) {
+		if _, memory := s.sessions.(*memoryStore); !memory && o.Scope == globalfile.Session && !s.engine.KeepsState(o.ProgID) {
 			return nil, &scripting.Error{Kind: scripting.Compile, File: globalName, Line: o.Pos.Line,
-				Msg: fmt.Sprintf("Session object %q (%s) cannot be kept by the %s session store: a Go component cannot save and restore its state (a Lua component can, when its self holds plain data)", o.ID, o.ProgID, s.storeName())}
+				Msg: fmt.Sprintf("Session object %q (%s) cannot be kept by the %s session store: the Go component does not save and restore its state (scripting.Keeper)", o.ID, o.ProgID, s.storeName())}
 		}
 	}
 	chunk := f.LuaChunk()

@@ -238,22 +238,17 @@ func (v *view) finish(ctx context.Context) {
 }
 
 // LoadObject is the saved state of kept Session object id.
-func (v *view) LoadObject(id string) (map[string]scope.Value, bool) {
+func (v *view) LoadObject(id string) (scope.Value, bool) {
 	if v.rec == nil || v.rec.objects == nil {
 		return nil, false
 	}
-	state, ok := v.rec.objects.Get(id)
-	if !ok {
-		return nil, false
-	}
-	m, _ := state.(map[string]scope.Value)
-	return m, true
+	return v.rec.objects.Get(id)
 }
 
 // SaveObject keeps the state of kept Session object id, to be saved with
 // the session. A ReadOnly page may use the object but not change it.
-func (v *view) SaveObject(id string, state map[string]scope.Value) error {
-	if old, ok := v.LoadObject(id); ok && scope.Equal(map[string]scope.Value(old), map[string]scope.Value(state)) {
+func (v *view) SaveObject(id string, state scope.Value) error {
+	if old, ok := v.LoadObject(id); ok && scope.Equal(old, state) {
 		return nil
 	}
 	if v.readOnly {

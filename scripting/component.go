@@ -24,6 +24,17 @@ type Component struct {
 	New func() (Instance, error)
 }
 
+// Keeper is an Instance that can save its state as plain data and be
+// made again from it. A shared session store (cookie, Redis) keeps a
+// declared Session object of such a component as its state: Save when a
+// page that used it succeeds, Restore (on a fresh instance from New) on
+// whichever server next needs it.
+type Keeper interface {
+	Instance
+	Save() (scope.Value, error)
+	Restore(state scope.Value) error
+}
+
 // Instance is an object of a Go component. Its methods are called by name
 // with plain values (scope.Value) and return plain values, so that scopes
 // and apartments can call it without Lua. An Instance that implements
@@ -233,57 +244,101 @@ type luaInstance struct{ progid string }
 func (o luaInstance) ProgID() string             { return o.progid }
 func (o luaInstance) Threading() scope.Threading { return scope.Apartment }
 
-// IsGoComponent reports whether progid names a registered Go component.
-func (e *Engine) IsGoComponent(progid string) bool {
-	_, ok := e.components[progid]
-	return ok
+// kept is a kept Session object made in a run: a Lua component's
+// instance, or a Go component's that implements Keeper.
+type kept struct {
+	self  *lua.LTable
+	obj   *goObject
+	value lua.LValue // as scripts see it
 }
 
 // keptObject is the run's instance of the kept Session object id (see
 // Env.KeptObjects): made on its first reference in the run, from its saved
 // state when it has one.
-func (s *state) keptObject(L *lua.LState, id, progid string) *lua.LTable {
+func (s *state) keptObject(L *lua.LState, id, progid string) lua.LValue {
 	r := s.run
-	if self, ok := r.kept[id]; ok {
-		return self
+	if k, ok := r.kept[id]; ok {
+		return k.value
 	}
 	if r.env.Session == nil {
 		L.RaiseError("%s is a Session object, and %s", id, r.env.NoSession)
 	}
-	saved, ok := r.env.LoadObject(id)
-	if ok && saved == nil {
-		saved = map[string]scope.Value{}
-	}
-	self, _ := s.newLuaInstance(L, progid, saved)
+	saved, restored := r.env.LoadObject(id)
+	k := s.makeKept(L, progid, saved, restored)
 	if r.kept == nil {
-		r.kept = map[string]*lua.LTable{}
+		r.kept = map[string]kept{}
 	}
-	r.kept[id] = self
-	return self
+	r.kept[id] = k
+	return k.value
+}
+
+// makeKept makes a kept object of progid, restored from saved if restored.
+func (s *state) makeKept(L *lua.LState, progid string, saved scope.Value, restored bool) kept {
+	if c, ok := s.e.components[progid]; ok {
+		o := s.newGoObject(L, c)
+		keeper, ok := o.inst.(Keeper)
+		if !ok {
+			L.RaiseError("%s cannot be kept with the session: it does not save and restore its state", progid)
+		}
+		if restored {
+			if err := keeper.Restore(saved); err != nil {
+				L.RaiseError("restoring %s: %v", progid, err)
+			}
+		}
+		return kept{obj: o, value: s.wrapObject(L, o)}
+	}
+	fields, _ := saved.(map[string]scope.Value)
+	if restored && fields == nil {
+		fields = map[string]scope.Value{}
+	}
+	self, _ := s.newLuaInstance(L, progid, fields)
+	return kept{self: self, value: self}
+}
+
+// state is a kept object's state to save: a Go Keeper's Save, or a Lua
+// instance's fields, which must be plain data.
+func (k kept) state() (scope.Value, error) {
+	var v scope.Value
+	if k.obj != nil {
+		var err error
+		if v, err = k.obj.inst.(Keeper).Save(); err != nil {
+			return nil, err
+		}
+	} else {
+		fields := map[string]scope.Value{}
+		var bad error
+		k.self.ForEach(func(key, val lua.LValue) {
+			if s, ok := key.(lua.LString); ok {
+				fields[string(s)] = toValue(val)
+			} else {
+				bad = fmt.Errorf("a %s key", key.Type())
+			}
+		})
+		if bad != nil {
+			return nil, bad
+		}
+		v = fields
+	}
+	if _, err := scope.Copy(v); err != nil {
+		return nil, errors.New(strings.TrimSuffix(err.Error(), " is not plain data"))
+	}
+	return v, nil
 }
 
 // saveKept gives the state of each kept object the run made back to
-// Env.SaveObject: its fields, which must be plain data.
+// Env.SaveObject.
 func (r *run) saveKept() error {
-	for id, self := range r.kept {
-		fields := map[string]scope.Value{}
-		var bad error
-		self.ForEach(func(k, v lua.LValue) {
-			key, ok := k.(lua.LString)
-			if !ok {
-				bad = fmt.Errorf("a %s key", k.Type())
-				return
+	for id, k := range r.kept {
+		state, err := k.state()
+		if err != nil {
+			what := "its self holds"
+			if k.obj != nil {
+				what = "its state holds"
 			}
-			fields[string(key)] = toValue(v)
-		})
-		if bad == nil {
-			_, bad = scope.Copy(map[string]scope.Value(fields))
+			return &Error{Kind: Runtime, File: r.page.Name, Err: err,
+				Msg: fmt.Sprintf("Session object %s (%s) cannot be saved with the session: %s %v", id, r.env.KeptObjects[id], what, err)}
 		}
-		if bad != nil {
-			return &Error{Kind: Runtime, File: r.page.Name, Err: bad,
-				Msg: fmt.Sprintf("Session object %s (%s) cannot be saved with the session: its self holds %v", id, progIDOf(self), strings.TrimSuffix(bad.Error(), " is not plain data"))}
-		}
-		if err := r.env.SaveObject(id, fields); err != nil {
+		if err := r.env.SaveObject(id, state); err != nil {
 			return err
 		}
 	}
@@ -294,31 +349,46 @@ func (r *run) saveKept() error {
 // with a saved state (or made in this run) gets its Terminate.
 func (r *run) endKept(L *lua.LState) {
 	for id, progid := range r.env.KeptObjects {
-		self, ok := r.kept[id]
+		k, ok := r.kept[id]
 		if !ok {
 			saved, found := r.env.LoadObject(id)
 			if !found {
 				continue
 			}
-			if saved == nil {
-				saved = map[string]scope.Value{}
-			}
-			self, _ = r.s.newLuaInstance(L, progid, saved)
+			k = r.s.makeKept(L, progid, saved, true)
 		}
-		if term, ok := self.Metatable.(*lua.LTable).RawGetString("__index").(*lua.LTable).RawGetString("Terminate").(*lua.LFunction); ok {
+		if k.obj != nil {
+			if err := k.obj.Terminate(); err != nil {
+				L.RaiseError("terminating %s: %v", id, err)
+			}
+			continue
+		}
+		if term, ok := k.self.Metatable.(*lua.LTable).RawGetString("__index").(*lua.LTable).RawGetString("Terminate").(*lua.LFunction); ok {
 			L.Push(term)
-			L.Push(self)
+			L.Push(k.self)
 			L.Call(1, 0)
 		}
 	}
 }
 
-// progIDOf is the progid of a Lua component instance.
-func progIDOf(self *lua.LTable) string {
-	if mt, ok := self.Metatable.(*lua.LTable); ok {
-		return mt.RawGetString("__progid").String()
+// KeepsState reports whether progid's objects can be kept as their state
+// by a shared session store: a Lua component (checked when it saves), or
+// a Go component whose instances implement Keeper (one instance is made
+// to find out).
+func (e *Engine) KeepsState(progid string) bool {
+	c, ok := e.components[progid]
+	if !ok {
+		return true
 	}
-	return "?"
+	inst, err := c.New()
+	if err != nil {
+		return false
+	}
+	if t, ok := inst.(scope.Terminator); ok {
+		t.Terminate()
+	}
+	_, ok = inst.(Keeper)
+	return ok
 }
 
 // HasComponent reports whether progid names a registered Go component or a

@@ -78,15 +78,15 @@ type Env struct {
 	PageObjects map[string]string
 	// KeptObjects are the declared Session objects that a shared session
 	// store keeps as their state (Lua components whose self holds plain
-	// data), id → progid. A run that references one makes it in its own
+	// data, Go components that implement Keeper), id → progid. A run that references one makes it in its own
 	// Lua state: from the state LoadObject gives (without Initialize), or
 	// new (with Initialize) when there is none. Before Commit, each one
 	// made is given back to SaveObject. With EndKept (Session_OnEnd of
 	// such a session), every kept object with a state is terminated after
 	// the event.
 	KeptObjects map[string]string
-	LoadObject  func(id string) (state map[string]scope.Value, ok bool)
-	SaveObject  func(id string, state map[string]scope.Value) error
+	LoadObject  func(id string) (state scope.Value, ok bool)
+	SaveObject  func(id string, state scope.Value) error
 	EndKept     bool
 	// Commit, when not nil, runs after the page ends without an error and
 	// before the rest of its output is sent: the session is saved there, so

@@ -36,13 +36,13 @@ type run struct {
 	status int
 	// headers the page set through properties, applied when the head is sent
 	contentType, charset, cacheControl string
-	cookies                            map[string]string      // set by Response.Cookies
-	expires                            *float64               // Response.Expires, in minutes
-	lockedApp                          bool                   // Application:Lock was called
-	waitingLock                        bool                   // Application:Lock is waiting
-	raised                             error                  // the last Go error raised in the page
-	kept                               map[string]*lua.LTable // kept Session objects made in the run
-	created                            []func() error         // Terminate of page-scope objects
+	cookies                            map[string]string // set by Response.Cookies
+	expires                            *float64          // Response.Expires, in minutes
+	lockedApp                          bool              // Application:Lock was called
+	waitingLock                        bool              // Application:Lock is waiting
+	raised                             error             // the last Go error raised in the page
+	kept                               map[string]kept   // kept Session objects made in the run
+	created                            []func() error    // Terminate of page-scope objects
 }
 
 // errorSite is where a runtime error was raised.
