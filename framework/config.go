@@ -15,6 +15,11 @@ import (
 // progid, threading model and constructor. See scripting.Component.
 type Component = scripting.Component
 
+// Keeper is a Go component's instance that saves and restores its state,
+// so that a shared session store (cookie, Redis) can keep it as a declared
+// Session object. See scripting.Keeper.
+type Keeper = scripting.Keeper
+
 // Config configures a Server. Its zero value serves the current directory
 // with production defaults.
 type Config struct {

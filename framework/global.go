@@ -64,7 +64,7 @@ func (s *Server) loadGlobal() (*global, error) {
 		}
 		if _, memory := s.sessions.(*memoryStore); !memory && o.Scope == globalfile.Session && !s.engine.KeepsState(o.ProgID) {
 			return nil, &scripting.Error{Kind: scripting.Compile, File: globalName, Line: o.Pos.Line,
-				Msg: fmt.Sprintf("Session object %q (%s) cannot be kept by the %s session store: the Go component does not save and restore its state (scripting.Keeper)", o.ID, o.ProgID, s.storeName())}
+				Msg: fmt.Sprintf("Session object %q (%s) cannot be kept by the %s session store: the Go component does not save and restore its state (framework.Keeper)", o.ID, o.ProgID, s.storeName())}
 		}
 	}
 	chunk := f.LuaChunk()
