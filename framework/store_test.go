@@ -393,3 +393,39 @@ function Session_OnEnd() Application["ended"] = (Application["ended"] or 0) + 1 
 	}
 	waitFor(t, "the idle session to end", func() bool { return a.mustGet(t, "/ended.lasp") == "1" })
 }
+
+// TestSessionBusy: a request that waits for its session longer than the
+// script timeout answers 503 with Retry-After, holding no Lua state while
+// it waits; the session works again once the slow page ends.
+func TestSessionBusy(t *testing.T) {
+	files := map[string]string{
+		"slow.lasp":  `<% Server.ScriptTimeout = 10 Session["n"] = (Session["n"] or 0) + 1 Server.Sleep(1) %>slow`,
+		"quick.lasp": `<%= Session["n"] %>`,
+	}
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			url := storeURL(t, store)
+			a := newApp(t, files, func(c *Config) { c.SessionStore, c.ScriptTimeout = url, 300*time.Millisecond })
+			c := client(t, a)
+			mustFetch(t, a, c, "/slow.lasp")
+			slow := make(chan string)
+			go func() { slow <- mustFetch(t, a, c, "/slow.lasp") }()
+			time.Sleep(200 * time.Millisecond)
+			req := newRequest(t, "GET", a.URL+"/quick.lasp", "")
+			for _, ck := range c.Jar.Cookies(req.URL) {
+				req.AddCookie(ck)
+			}
+			res, _ := a.do(t, req)
+			if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" {
+				t.Errorf("waiting past the script timeout: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+			}
+			if n := a.srv.engine.Stats().Created; n > 2 {
+				t.Errorf("%d Lua states made: the waiting request held one", n)
+			}
+			<-slow
+			if got := mustFetch(t, a, c, "/quick.lasp"); got != "2" {
+				t.Errorf("after the slow page: %q", got)
+			}
+		})
+	}
+}
