@@ -183,12 +183,13 @@ function Dog:Initialize() self.barks = 0 self.tricks = {} Application["dogs"] = 
 function Dog:WoofWoof() self.barks = self.barks + 1 return "Woof #" .. self.barks end
 function Dog:Learn(t) self.tricks[#self.tricks + 1] = t return table.concat(self.tricks, ",") end
 function Dog:Spoil() self.treat = function() end end
+function Dog:Barks() return self.barks end
 function Dog:Terminate() Application["ended"] = "after " .. self.barks .. " barks" end
 return Dog
 `,
 		"woof.lasp":    `<%= s_fido:WoofWoof() %>`,
 		"learn.lasp":   `<%= Session.StaticObjects["s_fido"]:Learn(Request.QueryString["t"]) %>`,
-		"ro.lasp":      `<%@ EnableSessionState="ReadOnly" %><%= s_fido.barks %>`,
+		"ro.lasp":      `<%@ EnableSessionState="ReadOnly" %><%= s_fido:Barks() %>`,
 		"rowoof.lasp":  `<%@ EnableSessionState="ReadOnly" %><%= s_fido:WoofWoof() %>`,
 		"spoil.lasp":   `<% s_fido:Spoil() %>`,
 		"abandon.lasp": `<% Session:Abandon() %>`,

@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"context"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -13,8 +14,9 @@ import (
 	"testing"
 )
 
-// serveSampleApp serves the real ../sampleapp directory in production mode.
-func serveSampleApp(t *testing.T) *app {
+// serveSampleApp serves the real ../sampleapp directory in production mode;
+// configure, if given, changes its Config.
+func serveSampleApp(t *testing.T, configure ...func(*Config)) *app {
 	t.Helper()
 	dir, err := filepath.Abs("../sampleapp")
 	if err != nil {
@@ -26,14 +28,18 @@ func serveSampleApp(t *testing.T) *app {
 	}
 	t.Cleanup(func() { root.Close() })
 	logs := &syncBuffer{}
-	srv, err := New(Config{Root: root.FS(), Dir: dir, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	cfg := Config{Root: root.FS(), Dir: dir, Logger: slog.New(slog.NewJSONHandler(logs, nil))}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ts.Close()
-		srv.Close(t.Context())
+		srv.Close(context.Background()) // t.Context() is done by now
 	})
 	return &app{Server: ts, srv: srv, dir: dir, log: logs}
 }
@@ -278,7 +284,17 @@ func TestSampleAppHidden(t *testing.T) {
 // TestSampleAppAnimals: Don Box's example in the sample app. The cat and the
 // hit counter are shared by every visitor, each session has its own dog.
 func TestSampleAppAnimals(t *testing.T) {
-	a := serveSampleApp(t)
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			url := storeURL(t, store)
+			testAnimals(t, serveSampleApp(t, func(c *Config) { c.SessionStore = url }))
+		})
+	}
+}
+
+// testAnimals: the Application cat, a dog per session (passed to the cat
+// as a proxy) and the hit counter, in whatever store a keeps sessions.
+func testAnimals(t *testing.T, a *app) {
 	alice, bob := client(t, a), client(t, a)
 	mustContain(t, "alice 1", mustFetch(t, a, alice, "/animals.lasp"),
 		"served <strong>1</strong> times", "visit number 1", "Your dog says: Woof #1",

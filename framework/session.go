@@ -117,7 +117,7 @@ type view struct {
 	dirty    bool // Session.Timeout changed, or the session is new
 	ended    bool // saved as abandoned: Session_OnEnd is due
 	abandon  bool
-	err      error // a failed lazy creation
+	apt      *scripting.Apartment // hosts kept Session objects for this request
 }
 
 var _ scripting.Session = (*view)(nil)
@@ -228,6 +228,12 @@ func (v *view) commit() error {
 // finish ends the request's use of its session, then runs Session_OnEnd
 // if the page abandoned it.
 func (v *view) finish(ctx context.Context) {
+	if v.apt != nil {
+		// Its kept objects live on as their state.
+		if err := v.apt.Close(ctx); err != nil {
+			v.s.log.Error("closing a session's apartment", "err", err.Error())
+		}
+	}
 	if v.rec == nil {
 		return
 	}
@@ -435,6 +441,14 @@ func (s *Server) keepObjects(g *global, v *view, env *scripting.Env) {
 		return
 	}
 	env.KeptObjects, env.LoadObject, env.SaveObject = g.sessionObjects, v.LoadObject, v.SaveObject
+	if v.r != nil { // a request, not Session_OnEnd
+		env.KeptApartment = func() *scripting.Apartment {
+			if v.apt == nil {
+				v.apt = s.engine.NewApartment("Session "+v.get().id, *s.eventEnv(g, ""))
+			}
+			return v.apt
+		}
+	}
 }
 
 // storeName names the session store in messages.

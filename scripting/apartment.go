@@ -31,7 +31,8 @@ type Apartment struct {
 	s       *state
 	page    *Page
 	objects map[*Proxy]*lua.LTable
-	ends    []func() error // Terminate of each object, in creation order
+	kept    map[*Proxy]kept // the kept Session objects among them
+	ends    []func() error  // Terminate of each object, in creation order
 }
 
 // ErrApartmentClosed is the error of a call to an apartment that has ended.
@@ -50,6 +51,7 @@ func (e *Engine) NewApartment(name string, env Env) *Apartment {
 		done:    make(chan struct{}),
 		page:    &Page{Name: "apartment " + name},
 		objects: map[*Proxy]*lua.LTable{},
+		kept:    map[*Proxy]kept{},
 	}
 	a.s = newApartmentState(e)
 	a.s.apartment = a
@@ -120,6 +122,41 @@ func (a *Apartment) Create(ctx context.Context, progid string) (*Proxy, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// keep makes a kept Session object of progid in the apartment (see
+// Env.KeptObjects), restored from saved if restored, and returns its proxy.
+// Its Terminate does not run when the apartment ends: the object lives on
+// as its state.
+func (a *Apartment) keep(ctx context.Context, progid string, saved scope.Value, restored bool) (*Proxy, error) {
+	p := &Proxy{a: a, progid: progid}
+	err := a.do(ctx, func(L *lua.LState) {
+		k := a.s.makeKept(L, progid, saved, restored)
+		if k.obj != nil {
+			self := L.CreateTable(0, 4)
+			self.RawSetString("__go", k.value)
+			a.objects[p] = self
+			a.kept[p] = k
+			return
+		}
+		a.objects[p] = k.self
+		a.kept[p] = k
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// state is the state of the kept object behind p, read in its apartment.
+func (a *Apartment) state(ctx context.Context, p *Proxy) (scope.Value, error) {
+	var v scope.Value
+	var serr error
+	err := a.do(ctx, func(L *lua.LState) { v, serr = a.kept[p].state() })
+	if err != nil {
+		return nil, err
+	}
+	return v, serr
 }
 
 // local returns the object behind p when p belongs to this apartment (a is

@@ -249,6 +249,7 @@ func (o luaInstance) Threading() scope.Threading { return scope.Apartment }
 type kept struct {
 	self  *lua.LTable
 	obj   *goObject
+	proxy *Proxy     // or either of them in an apartment
 	value lua.LValue // as scripts see it
 }
 
@@ -264,7 +265,18 @@ func (s *state) keptObject(L *lua.LState, id, progid string) lua.LValue {
 		L.RaiseError("%s is a Session object, and %s", id, r.env.NoSession)
 	}
 	saved, restored := r.env.LoadObject(id)
-	k := s.makeKept(L, progid, saved, restored)
+	var k kept
+	if r.env.KeptApartment != nil {
+		// In the session's apartment for this request, behind a proxy, as
+		// in the memory store: it can be passed to other objects.
+		p, err := r.env.KeptApartment().keep(r.ctx, progid, saved, restored)
+		if err != nil {
+			L.RaiseError("creating %s: %v", id, err)
+		}
+		k = kept{proxy: p, value: s.fromValue(L, p)}
+	} else {
+		k = s.makeKept(L, progid, saved, restored)
+	}
 	if r.kept == nil {
 		r.kept = map[string]kept{}
 	}
@@ -329,7 +341,13 @@ func (k kept) state() (scope.Value, error) {
 // Env.SaveObject.
 func (r *run) saveKept() error {
 	for id, k := range r.kept {
-		state, err := k.state()
+		var state scope.Value
+		var err error
+		if k.proxy != nil {
+			state, err = k.proxy.a.state(r.ctx, k.proxy)
+		} else {
+			state, err = k.state()
+		}
 		if err != nil {
 			what := "its self holds"
 			if k.obj != nil {
@@ -356,6 +374,9 @@ func (r *run) endKept(L *lua.LState) {
 				continue
 			}
 			k = r.s.makeKept(L, progid, saved, true)
+		}
+		if k.proxy != nil {
+			continue // the event's apartment: not terminated in it
 		}
 		if k.obj != nil {
 			if err := k.obj.Terminate(); err != nil {

@@ -88,6 +88,11 @@ type Env struct {
 	LoadObject  func(id string) (state scope.Value, ok bool)
 	SaveObject  func(id string, state scope.Value) error
 	EndKept     bool
+	// KeptApartment, when not nil, gives the apartment that hosts the kept
+	// objects of this request (made on first need); they are then proxies,
+	// as declared Session objects are with an in-process session. Without
+	// it they live in the run's own Lua state.
+	KeptApartment func() *Apartment
 	// Commit, when not nil, runs after the page ends without an error and
 	// before the rest of its output is sent: the session is saved there, so
 	// that what the client sees next finds the page's changes. Its error
