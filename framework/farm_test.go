@@ -176,7 +176,10 @@ func TestFarmApplicationDown(t *testing.T) {
 func TestKeptObjects(t *testing.T) {
 	files := map[string]string{
 		"global.lasa": `<object runat="server" scope="Session" id="s_fido" progid="Animals.Dog"></object>
-<object runat="server" scope="Session" id="s_cart" progid="Test.Cart"></object>`,
+<object runat="server" scope="Session" id="s_cart" progid="Test.Cart"></object>
+<script runat="server">
+function Session_OnStart() if Request.QueryString["greet"] then s_fido:WoofWoof() end end
+</script>`,
 		"cart.lasp": `<%= s_cart:Add(Request.QueryString["item"]) %>`,
 		"components/Animals.Dog.lua": `local Dog = {}
 function Dog:Initialize() self.barks = 0 self.tricks = {} Application["dogs"] = (Application["dogs"] or 0) + 1 end
@@ -205,6 +208,13 @@ return Dog
 				keys := [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("e", 32))}
 				cfg := func(c *Config) { c.Keys, c.SessionStore = keys, "cookie"; c.Components = []Component{cartComponent} }
 				a, b = newApp(t, files, cfg), newApp(t, files, cfg)
+			}
+			greeted := client(t, a)
+			if got := mustFetch(t, b, greeted, "/woof.lasp?greet=1"); got != "Woof #2" {
+				t.Errorf("after a bark in Session_OnStart: %q, want Woof #2", got)
+			}
+			if got := mustFetch(t, a, greeted, "/woof.lasp"); got != "Woof #3" {
+				t.Errorf("the bark in Session_OnStart was not kept: %q, want Woof #3", got)
 			}
 			c := client(t, a)
 			for i, want := range []string{"Woof #1", "Woof #2", "Woof #3"} {
@@ -239,11 +249,11 @@ return Dog
 				}
 			}
 			mustFetch(t, a, c, "/abandon.lasp")
-			if store == "cookie" {
+			if store == "cookie" { // each server its own Application: the greeted dog began on b
 				if got := a.mustGet(t, "/app.lasp"); got != "1 after 4 barks" {
 					t.Errorf("Initialize once, Terminate on Abandon: %q", got)
 				}
-			} else if got := b.mustGet(t, "/app.lasp"); got != "1 after 4 barks" {
+			} else if got := b.mustGet(t, "/app.lasp"); got != "2 after 4 barks" {
 				t.Errorf("Initialize once in the farm, Terminate on Abandon: %q", got)
 			}
 		})

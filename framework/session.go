@@ -414,6 +414,7 @@ func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string,
 	v.get()
 	start := s.eventEnv(g, id)
 	start.Session, start.Declared = v, env.Declared
+	s.keepObjects(g, v, start)
 	start.Request, start.Response = &request{r: r, maxBody: s.cfg.MaxRequestBody}, rw
 	if err := s.engine.RunEvent(r.Context(), g.page, "Session_OnStart", start); err != nil {
 		v.finish(context.WithoutCancel(r.Context()))

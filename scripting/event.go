@@ -49,6 +49,9 @@ func (e *Engine) RunEvent(ctx context.Context, global *Page, event string, env *
 			r.endKept(L)
 		}
 	})
+	if err == nil && !env.EndKept && env.SaveObject != nil {
+		err = r.saveKept() // Session_OnStart: its kept objects go with the page's commit
+	}
 	r.terminateCreated()
 	L.RemoveContext()
 	r.release()
