@@ -1,4 +1,3 @@
-// Package redistest runs real redis-server processes for tests.
 package redistest
 
 import (

@@ -1,40 +1,3 @@
-// Package redisstore keeps sessions and Application contents in Redis, for
-// a web farm: any server can serve any request, one session's requests run
-// one at a time across every server, and each session ends once in the
-// whole farm.
-//
-// It stores bytes (scope.Contents.MarshalBinary) and knows nothing of
-// HTTP or Lua.
-//
-// # Keys
-//
-// A session is one hash, lasp:s:{ID} (the braces are a cluster hash tag),
-// with the fields
-//
-//	d    the data
-//	to   Session.Timeout, ms
-//	dl   the deadline: when the session expires, ms (Redis's clock)
-//	f    the fence: how many times the lock was granted
-//	o    the lock's holder (a random token per request), while locked
-//	le   the end of the holder's lease, ms
-//	end  1 once the session ended (Abandon, expiry): it is no longer found
-//
-// The key's TTL is the timeout plus a grace period, so that the sweep can
-// still read the data for Session_OnEnd; the session itself expires at dl.
-// Waiters for a lock queue in lasp:q:{ID} (a sorted set by arrival, from
-// a counter kept in lasp:w:{ID}) and show they are alive in lasp:w:{ID}. The expiry index lasp:expiry holds
-// every live session by deadline; lasp:ending the sessions whose
-// Session_OnEnd a server has claimed, by when the claim lapses.
-//
-// # The lock
-//
-// A lock is a lease: granted for Lease, renewed while its holder runs, and
-// fenced: each grant increments f, and a commit must carry the holder's
-// token and fence and arrive before the lease ends, or Redis refuses it.
-// A holder that stalled past its lease (or a server that died) can thus
-// never overwrite what the next holder did. Waiters are granted the lock in
-// arrival order; a waiter that stops asking (its server died) is dropped
-// from the queue after StaleWaiter.
 package redisstore
 
 import (
@@ -77,7 +40,8 @@ var ErrLeaseLost = errors.New("the session lock's lease passed before the commit
 
 // Open connects to the Redis named by url (redis://host:port/db). It does
 // not wait for Redis to answer: a farm server starts while Redis is down
-// and serves what needs no session.
+// and serves what needs no session. It silences go-redis's own logger,
+// which is package-wide: the store's callers log its errors.
 func Open(url string) (*Store, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
