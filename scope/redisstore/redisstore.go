@@ -350,25 +350,27 @@ func (s *Store) SessionKey(id string) string { return s.sessionKeys(id)[0] }
 // Hold renews rec's lease on key every Lease/3 until the returned stop is
 // called.
 func (s *Store) Hold(key string, rec *Record) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(s.Lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				ctx, cancel := context.WithTimeout(context.Background(), s.Lease/3)
-				ok, err := s.Renew(ctx, key, rec)
-				cancel()
-				if err == nil && !ok {
-					return // lost: the commit will say so
-				}
-			}
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	mu.Lock() // t is set before the first renewal reads it
+	defer mu.Unlock()
+	t = time.AfterFunc(s.Lease/3, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.Lease/3)
+		ok, err := s.Renew(ctx, key, rec)
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped && (err != nil || ok) { // lost: the commit will say so
+			t.Reset(s.Lease / 3)
 		}
-	}()
-	return func() { close(done) }
+	})
+	return func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		t.Stop()
+	}
 }
 
 // claimScript claims sessions whose Session_OnEnd is due: expired ones,
