@@ -150,8 +150,13 @@ var emptySession = scope.NewContents("Session")
 
 // change applies f to the page's copy of the data.
 func (v *view) change(f func(c *scope.Contents) error) error {
-	if v.rec == nil && v.rw.committed {
-		return errors.New("Session cannot start once the response has been flushed")
+	if v.rw != nil && v.rw.committed {
+		if v.rec == nil {
+			return errors.New("Session cannot start once the response has been flushed")
+		}
+		if _, ok := v.store.(*cookieStore); ok {
+			return errors.New("Session cannot change once the response has been flushed: the cookie store sends it in the response's headers")
+		}
 	}
 	v.get()
 	if v.work == nil {

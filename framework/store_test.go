@@ -2,6 +2,7 @@ package framework
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -35,6 +36,7 @@ end
 	"big.lasp": `<% Session["small"] = "kept"
 Session["big"] = string.rep("x", 5000) %>`,
 	"small.lasp":   `<%= tostring(Session["small"]) %>`,
+	"flushed.lasp": `<% Session["n"] = 1 %>sent<% Response.Flush() Session["n"] = 2 %>`,
 	"dict.lasp":    `<% Session["d"] = Server.CreateObject("Lasp.Dictionary") %>`,
 	"timeout.lasp": `<% Session.Timeout = 0.001 Session["n"] = 1 %>`,
 }
@@ -125,6 +127,17 @@ func TestCookieStoreLimit(t *testing.T) {
 	}
 	if got := mustFetch(t, a, c, "/n.lasp"); got != "1" {
 		t.Errorf("the session changed: n = %q", got)
+	}
+	// After a flush the page's failure can only cut the response short.
+	if res, err := c.Get(a.URL + "/flushed.lasp"); err == nil {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil {
+			t.Error("a write after a flush with the cookie store: the response was complete")
+		}
+	}
+	if !strings.Contains(a.log.String(), "Session cannot change once the response has been flushed") {
+		t.Error("the log does not say why the flushed page failed")
 	}
 	status, body = fetch(t, a, c, "/dict.lasp")
 	if status != 500 || !strings.Contains(body, "Session[&#34;d&#34;]: Lasp.Dictionary object cannot be saved by this session store") {
