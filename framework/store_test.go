@@ -359,7 +359,7 @@ func TestSessionArrivalOrder(t *testing.T) {
 	for i := range 10 {
 		fmt.Fprintf(&want, "%d,", i)
 		wg.Go(func() { mustFetch(t, a, c, fmt.Sprintf("/add.lasp?i=%d", i)) })
-		time.Sleep(20 * time.Millisecond) // arrives after the one before
+		time.Sleep(50 * time.Millisecond) // arrives after the one before
 	}
 	wg.Wait()
 	if got := mustFetch(t, a, c, "/order.lasp"); got != want.String() {
