@@ -100,12 +100,13 @@ func (s *Store) AppLock(ctx context.Context) (*Record, error) {
 var appUnlockScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'o', 'le')
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
 return 1
 `)
 
 // AppUnlock releases Application:Lock() held as rec.
 func (s *Store) AppUnlock(ctx context.Context, rec *Record) error {
-	return appUnlockScript.Run(ctx, s.rdb, s.appLockKeys()[:1], rec.Token).Err()
+	return appUnlockScript.Run(ctx, s.rdb, s.appLockKeys()[:2], rec.Token).Err()
 }
 
 // AppHold renews the lease of Application:Lock() held as rec until stop.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +33,10 @@ type Store struct {
 	// StaleWaiter is how long a queued waiter may go without asking
 	// before it loses its place.
 	StaleWaiter time.Duration
+
+	wakeMu  sync.Mutex
+	sub     *redis.PubSub                     // lock releases, once a wait needed them
+	waiters map[string]map[chan struct{}]bool // by lock key
 }
 
 // ErrLeaseLost is a commit refused because the lock's lease passed (or
@@ -66,7 +71,14 @@ type discard struct{}
 func (discard) Printf(context.Context, string, ...any) {}
 
 // Close closes the connections.
-func (s *Store) Close() error { return s.rdb.Close() }
+func (s *Store) Close() error {
+	s.wakeMu.Lock()
+	if s.sub != nil {
+		s.sub.Close()
+	}
+	s.wakeMu.Unlock()
+	return s.rdb.Close()
+}
 
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
@@ -149,6 +161,7 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 		exist = "1"
 	}
 	pause := 2 * time.Millisecond
+	var free chan struct{}
 	for {
 		res, err := lockScript.Run(ctx, s.rdb, keys, token, s.Lease.Milliseconds(), s.StaleWaiter.Milliseconds(), exist).Slice()
 		if err != nil {
@@ -172,25 +185,81 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 			return &Record{Data: []byte(data), Timeout: time.Duration(res[3].(int64)) * time.Millisecond,
 				Token: token, Fence: res[1].(int64)}, nil
 		}
-		// Queued: ask again soon. The pause grows to 20 ms (well within
-		// the time a waiter may stay silent), with jitter so waiters of
-		// several servers do not ask in step.
+		// Queued: ask again when the holder says the lock is free, or
+		// soon in any case (a holder that died says nothing; the news can
+		// be missed). The pause grows to 50 ms (well within the time a
+		// waiter may stay silent), with jitter so waiters of several
+		// servers do not ask in step.
+		if free == nil {
+			free = s.listen(keys[0])
+			defer s.unlisten(keys[0], free)
+		}
 		t := time.NewTimer(pause + rand.N(pause))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			s.giveUp(keys, token)
 			return nil, ctx.Err()
+		case <-free:
+			t.Stop()
 		case <-t.C:
 		}
-		pause = min(pause*2, 20*time.Millisecond, s.StaleWaiter/10)
+		pause = min(pause*2, 50*time.Millisecond, s.StaleWaiter/10)
+	}
+}
+
+// listen returns a channel that receives when the lock on key is
+// released while waiters are queued: one subscription per Store
+// (PSUBSCRIBE <prefix>*:free), made on the first wait and kept.
+func (s *Store) listen(key string) chan struct{} {
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	if s.sub == nil {
+		s.sub = s.rdb.PSubscribe(context.Background(), s.prefix+"*:free")
+		s.waiters = map[string]map[chan struct{}]bool{}
+		ch := s.sub.Channel()
+		go func() {
+			for msg := range ch {
+				s.wake(strings.TrimSuffix(msg.Channel, ":free"))
+			}
+		}()
+	}
+	c := make(chan struct{}, 1)
+	if s.waiters[key] == nil {
+		s.waiters[key] = map[chan struct{}]bool{}
+	}
+	s.waiters[key][c] = true
+	return c
+}
+
+func (s *Store) unlisten(key string, c chan struct{}) {
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	delete(s.waiters[key], c)
+	if len(s.waiters[key]) == 0 {
+		delete(s.waiters, key)
+	}
+}
+
+// wake tells this server's waiters for key that its lock is free.
+func (s *Store) wake(key string) {
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	for c := range s.waiters[key] {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
 	}
 }
 
 // giveUpScript takes a waiter that gave up out of the queue, and releases
 // the lock if it was granted to it. KEYS: s q w; ARGV: token.
 var giveUpScript = redis.NewScript(`
-if redis.call('HGET', KEYS[1], 'o') == ARGV[1] then redis.call('HDEL', KEYS[1], 'o', 'le') end
+if redis.call('HGET', KEYS[1], 'o') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'o', 'le')
+  redis.call('PUBLISH', KEYS[1] .. ':free', '')
+end
 redis.call('ZREM', KEYS[2], ARGV[1]) redis.call('HDEL', KEYS[3], ARGV[1])
 if redis.call('ZCARD', KEYS[2]) == 0 then redis.call('DEL', KEYS[3]) end
 `)
@@ -258,8 +327,9 @@ func (s *Store) Create(ctx context.Context, id string, data []byte, timeout time
 
 // commitScript saves a locked session and releases its lock, if the lock
 // is still the caller's: same token, same fence, lease not passed.
-// KEYS: s expiry ending; ARGV: token fence hasData data timeout abandon
-// grace id claim. Returns 0 refused, 1 saved, 2 ended (abandoned).
+// KEYS: s expiry ending q; ARGV: token fence hasData data timeout abandon
+// grace id claim. Returns 0 refused, 1 saved, 2 ended (abandoned). Waiters
+// in the queue are told the lock is free (see wait).
 var commitScript = redis.NewScript(now + `
 local v = redis.call('HMGET', KEYS[1], 'o', 'f', 'le')
 if v[1] ~= ARGV[1] or v[2] ~= ARGV[2] or tonumber(v[3]) < now then return 0 end
@@ -267,6 +337,7 @@ if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'd', ARGV[4]) end
 local to = tonumber(ARGV[5])
 redis.call('HSET', KEYS[1], 'to', to)
 redis.call('HDEL', KEYS[1], 'o', 'le')
+if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
 if ARGV[6] == '1' then
   redis.call('HSET', KEYS[1], 'end', 1)
   redis.call('ZREM', KEYS[2], ARGV[8])
@@ -293,7 +364,7 @@ func (s *Store) Commit(ctx context.Context, id string, rec *Record, data []byte,
 	if abandon {
 		ab = "1"
 	}
-	n, err := commitScript.Run(ctx, s.rdb, []string{k[0], k[3], k[4]}, rec.Token, rec.Fence, has, data,
+	n, err := commitScript.Run(ctx, s.rdb, []string{k[0], k[3], k[4], k[1]}, rec.Token, rec.Fence, has, data,
 		timeout.Milliseconds(), ab, s.Grace.Milliseconds(), id, s.ClaimFor.Milliseconds()).Int()
 	if err != nil {
 		return err
@@ -305,10 +376,11 @@ func (s *Store) Commit(ctx context.Context, id string, rec *Record, data []byte,
 }
 
 // releaseScript releases a lock without saving, if the caller holds it,
-// and slides the session's deadline. KEYS: s expiry; ARGV: token grace id.
+// and slides the session's deadline. KEYS: s expiry q; ARGV: token grace id.
 var releaseScript = redis.NewScript(now + `
 if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'o', 'le')
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
 local v = redis.call('HMGET', KEYS[1], 'to', 'end')
 if v[1] and not v[2] then
   local to = tonumber(v[1])
@@ -323,7 +395,7 @@ return 1
 // that failed).
 func (s *Store) Release(ctx context.Context, id string, rec *Record) error {
 	k := s.sessionKeys(id)
-	return releaseScript.Run(ctx, s.rdb, []string{k[0], k[3]}, rec.Token, s.Grace.Milliseconds(), id).Err()
+	return releaseScript.Run(ctx, s.rdb, []string{k[0], k[3], k[1]}, rec.Token, s.Grace.Milliseconds(), id).Err()
 }
 
 // renewScript extends the lease of the caller's lock.
