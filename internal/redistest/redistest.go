@@ -2,8 +2,6 @@ package redistest
 
 import (
 	"bufio"
-	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -61,7 +59,7 @@ func (s *Server) Start() {
 		sc := bufio.NewScanner(out)
 		signalled := false
 		for sc.Scan() {
-			if !signalled && containsReady(sc.Text()) {
+			if !signalled && strings.Contains(sc.Text(), "Ready to accept connections") {
 				close(ready)
 				signalled = true
 			}
@@ -72,10 +70,6 @@ func (s *Server) Start() {
 	case <-time.After(10 * time.Second):
 		s.t.Fatalf("redis-server on %s did not start", s.Addr)
 	}
-}
-
-func containsReady(line string) bool {
-	return strings.Contains(line, "Ready to accept connections")
 }
 
 // Stop shuts the server down gracefully (SIGTERM) and waits for it.
@@ -91,25 +85,6 @@ func (s *Server) signal(sig syscall.Signal) {
 	s.cmd.Process.Signal(sig)
 	s.cmd.Wait()
 	s.cmd = nil
-}
-
-// Ping reports whether the server answers on its port.
-func (s *Server) Ping(ctx context.Context) error {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", s.Addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	fmt.Fprint(c, "PING\r\n")
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if line != "+PONG\r\n" {
-		return fmt.Errorf("PING: %q", line)
-	}
-	return nil
 }
 
 // freePort asks the kernel for a free TCP port.

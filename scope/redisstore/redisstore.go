@@ -80,9 +80,6 @@ func (s *Store) Close() error {
 	return s.rdb.Close()
 }
 
-// Ping checks that Redis answers.
-func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
-
 // Client is the underlying client, for tests and tools.
 func (s *Store) Client() *redis.Client { return s.rdb }
 
@@ -100,8 +97,8 @@ type Record struct {
 	Fence int64
 }
 
-// NewToken returns a random lock token.
-func NewToken() string {
+// newToken returns a random lock token.
+func newToken() string {
 	var b [12]byte
 	crand.Read(b[:])
 	return hex.EncodeToString(b[:])
@@ -155,7 +152,7 @@ func (s *Store) Lock(ctx context.Context, id string) (*Record, error) {
 }
 
 func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Record, error) {
-	token := NewToken()
+	token := newToken()
 	exist := "0"
 	if mustExist {
 		exist = "1"
