@@ -45,6 +45,13 @@ func newApp(t testing.TB, files map[string]string, configure ...func(*Config)) *
 	t.Helper()
 	dir := t.TempDir()
 	writeTree(t, dir, files)
+	return serveDir(t, dir, configure...)
+}
+
+// serveDir serves the application in dir until the test ends, logging to
+// the app's log. configure may change the Config before the server is made.
+func serveDir(t testing.TB, dir string, configure ...func(*Config)) *app {
+	t.Helper()
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -43,8 +43,7 @@ func (a *farmApp) call(f func(ctx context.Context) error) error {
 		return fmt.Errorf("Application: the write was refused: this page held Application:Lock() past its lease")
 	}
 	if err != nil && a.ctx.Err() == nil {
-		a.s.log.Error("the Redis application store does not answer", "err", err.Error())
-		return fmt.Errorf("Application: %w: %v", errStoreDown, err)
+		return fmt.Errorf("Application: %w", a.s.storeDown("application", err))
 	}
 	return err
 }
@@ -132,8 +131,7 @@ func (a *farmApp) Lock(ctx context.Context, owner any) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		a.s.log.Error("the Redis application store does not answer", "err", err.Error())
-		return fmt.Errorf("%w: %v", errStoreDown, err)
+		return a.s.storeDown("application", err)
 	}
 	a.owner, a.held, a.count = owner, rec, 1
 	a.stop = a.st.AppHold(rec)
@@ -175,4 +173,21 @@ func (s *Server) application(ctx context.Context) (scripting.Contents, scripting
 	}
 	a := &farmApp{s: s, st: s.farmApp, ctx: ctx}
 	return a, a
+}
+
+// storeDown wraps an error of a Redis store (which: "session" or
+// "application") as errStoreDown, which answers 503, and logs it, at most
+// once every 5 seconds per store: while Redis is down every request fails
+// the same way.
+func (s *Server) storeDown(which string, err error) error {
+	s.downMu.Lock()
+	if last := s.downLog[which]; time.Since(last) > 5*time.Second {
+		if s.downLog == nil {
+			s.downLog = map[string]time.Time{}
+		}
+		s.downLog[which] = time.Now()
+		s.log.Error("the Redis "+which+" store does not answer", "err", err.Error())
+	}
+	s.downMu.Unlock()
+	return fmt.Errorf("%w: %v", errStoreDown, err)
 }

@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"context"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -11,16 +12,7 @@ import (
 // page (lookup, page cache, pooled state, intrinsics, response), without the
 // network. bench/run.sh measures it over HTTP against a plain handler.
 func BenchmarkServePage(b *testing.B) {
-	root, err := os.OpenRoot("../sampleapp")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer root.Close()
-	srv, err := New(Config{Root: root.FS(), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close(b.Context())
+	srv := sampleServer(b)
 	req := httptest.NewRequest("GET", "/table.lasp?name=%3Cb%3EBench%3C%2Fb%3E", nil)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -33,19 +25,10 @@ func BenchmarkServePage(b *testing.B) {
 }
 
 // BenchmarkServePageSession is BenchmarkServePage for a client that has a
-// session: the cookie is decoded (securecookie) and the session locked on
+// session in the memory store: it is found by its cookie and locked on
 // every request.
 func BenchmarkServePageSession(b *testing.B) {
-	root, err := os.OpenRoot("../sampleapp")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer root.Close()
-	srv, err := New(Config{Root: root.FS(), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close(b.Context())
+	srv := sampleServer(b)
 	w := httptest.NewRecorder()
 	srv.ServeHTTP(w, httptest.NewRequest("GET", "/animals.lasp", nil))
 	cookies := w.Result().Cookies()
@@ -67,4 +50,20 @@ func BenchmarkServePageSession(b *testing.B) {
 	if n != 1 {
 		b.Fatalf("%d sessions, want the one the cookie names", n)
 	}
+}
+
+// sampleServer serves ../sampleapp, logging nowhere, until the benchmark
+// ends.
+func sampleServer(b *testing.B) *Server {
+	root, err := os.OpenRoot("../sampleapp")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { root.Close() })
+	srv, err := New(Config{Root: root.FS(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { srv.Close(context.Background()) })
+	return srv
 }

@@ -62,9 +62,9 @@ func (s *Server) loadGlobal() (*global, error) {
 			return nil, &scripting.Error{Kind: scripting.Compile, File: globalName, Line: o.Pos.Line,
 				Msg: fmt.Sprintf("unknown progid %q for object %q: no Go component of that name and no components/%s.lua", o.ProgID, o.ID, o.ProgID)}
 		}
-		if _, memory := s.sessions.(*memoryStore); !memory && o.Scope == globalfile.Session && !s.engine.KeepsState(o.ProgID) {
+		if !s.inProcess() && o.Scope == globalfile.Session && !s.engine.KeepsState(o.ProgID) {
 			return nil, &scripting.Error{Kind: scripting.Compile, File: globalName, Line: o.Pos.Line,
-				Msg: fmt.Sprintf("Session object %q (%s) cannot be kept by the %s session store: the Go component does not save and restore its state (framework.Keeper)", o.ID, o.ProgID, s.storeName())}
+				Msg: fmt.Sprintf("Session object %q (%s) cannot be kept by the %s session store: the Go component does not save and restore its state (framework.Keeper)", o.ID, o.ProgID, s.sessions.name())}
 		}
 	}
 	chunk := f.LuaChunk()
@@ -163,7 +163,7 @@ func (s *Server) claimStart(ctx context.Context) bool {
 	}
 	first, err := s.farmApp.AppStarted(ctx)
 	if err != nil {
-		s.log.Error("the Redis application store does not answer", "err", err.Error())
+		s.storeDown("application", err)
 		return true
 	}
 	return first
@@ -173,8 +173,8 @@ func (s *Server) claimStart(ctx context.Context) bool {
 // empties Application and loads global.lasa again. s.startMu is held.
 func (s *Server) restart(ctx context.Context) {
 	s.log.Info("global.lasa changed: restarting the application")
-	if m, ok := s.sessions.(*memoryStore); ok {
-		m.close(ctx) // sessions in a cookie or in Redis outlive a restart
+	if s.inProcess() {
+		s.sessions.close(ctx) // sessions in a cookie or in Redis outlive a restart
 	}
 	s.end(ctx)
 	s.app.RemoveAll()

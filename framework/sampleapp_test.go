@@ -1,11 +1,8 @@
 package framework
 
 import (
-	"context"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,26 +19,7 @@ func serveSampleApp(t *testing.T, configure ...func(*Config)) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { root.Close() })
-	logs := &syncBuffer{}
-	cfg := Config{Root: root.FS(), Dir: dir, Logger: slog.New(slog.NewJSONHandler(logs, nil))}
-	for _, c := range configure {
-		c(&cfg)
-	}
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Close(context.Background()) // t.Context() is done by now
-	})
-	return &app{Server: ts, srv: srv, dir: dir, log: logs}
+	return serveDir(t, dir, configure...)
 }
 
 // mustContain fails for each of wants that body does not contain.

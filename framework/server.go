@@ -38,6 +38,8 @@ type Server struct {
 	appContents scripting.Contents
 	appLock     scope.Lock
 	farmApp     *redisstore.Store // Application in Redis, when the farm shares it
+	downMu      sync.Mutex
+	downLog     map[string]time.Time // when each Redis store was last logged as down
 
 	// routes caches URL paths that resolved to pages. Without -dev a page is
 	// compiled once and kept, so the file system need not be asked again.
@@ -50,6 +52,7 @@ type Server struct {
 	started   atomic.Bool // Application_OnStart has run
 	startMu   sync.Mutex
 	sessions  sessionStore
+	codecs    []securecookie.Codec // sign and encrypt a session cookie that holds an ID
 
 	mu       sync.Mutex
 	closing  bool
@@ -108,19 +111,19 @@ func New(cfg Config) (*Server, error) {
 		}),
 	}
 	s.appContents = scripting.Local(s.app)
-	codecs := securecookie.CodecsFromPairs(cfg.Keys...)
-	for _, c := range codecs {
+	s.codecs = securecookie.CodecsFromPairs(cfg.Keys...)
+	for _, c := range s.codecs {
 		// Idle expiry is the store's; the cookie carries no age limit.
 		c.(*securecookie.SecureCookie).MaxAge(0)
 	}
 	var err error
 	switch {
 	case cfg.SessionStore == "" || cfg.SessionStore == "memory":
-		s.sessions = newMemoryStore(s, codecs)
+		s.sessions = newMemoryStore(s)
 	case cfg.SessionStore == "cookie":
 		s.sessions = newCookieStore(s, cfg.Keys)
 	default:
-		if s.sessions, err = newRedisStore(s, cfg.SessionStore, codecs); err != nil {
+		if s.sessions, err = newRedisStore(s, cfg.SessionStore); err != nil {
 			return nil, fmt.Errorf("framework: %w", err)
 		}
 	}

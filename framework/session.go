@@ -45,6 +45,8 @@ type sessionStore interface {
 	ended(ctx context.Context, rec *record)
 	// close ends every session the store can end (at shutdown).
 	close(ctx context.Context)
+	// name names the store in messages.
+	name() string
 }
 
 // A record is one session as a request found it.
@@ -443,7 +445,7 @@ var errStoreDown = errors.New("the session store is unavailable")
 // state: with such a store, every declared Session object (a Lua component,
 // as loadGlobal checks).
 func (s *Server) keepObjects(g *global, v *view, env *scripting.Env) {
-	if _, memory := s.sessions.(*memoryStore); memory || len(g.sessionObjects) == 0 {
+	if s.inProcess() || len(g.sessionObjects) == 0 {
 		return
 	}
 	env.KeptObjects, env.LoadObject, env.SaveObject = g.sessionObjects, v.LoadObject, v.SaveObject
@@ -457,13 +459,10 @@ func (s *Server) keepObjects(g *global, v *view, env *scripting.Env) {
 	}
 }
 
-// storeName names the session store in messages.
-func (s *Server) storeName() string {
-	switch s.sessions.(type) {
-	case *cookieStore:
-		return "cookie"
-	case *redisStore:
-		return "Redis"
-	}
-	return "memory"
+// inProcess reports whether sessions live in this process (the memory
+// store), with their objects; the other stores keep them elsewhere as
+// plain data, and sessions outlive the process.
+func (s *Server) inProcess() bool {
+	_, ok := s.sessions.(*memoryStore)
+	return ok
 }

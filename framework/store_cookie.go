@@ -181,3 +181,5 @@ func (t *lockTable) done(id string, l *tableLock) {
 		delete(t.m, id)
 	}
 }
+
+func (*cookieStore) name() string { return "cookie" }

@@ -21,9 +21,8 @@ import (
 // while it was in use goes back into the heap with its real deadline. So
 // the work is proportional to the sessions that expire, not to all of them.
 type memoryStore struct {
-	s      *Server
-	codecs []securecookie.Codec
-	now    func() time.Time
+	s   *Server
+	now func() time.Time
 
 	mu       sync.Mutex
 	byID     map[string]*memSession
@@ -47,8 +46,8 @@ type memSession struct {
 	index    int             // in the heap; -1 once ended
 }
 
-func newMemoryStore(s *Server, codecs []securecookie.Codec) *memoryStore {
-	return &memoryStore{s: s, codecs: codecs, now: time.Now,
+func newMemoryStore(s *Server) *memoryStore {
+	return &memoryStore{s: s, now: time.Now,
 		byID: map[string]*memSession{}, byCookie: map[string]*memSession{}}
 }
 
@@ -91,13 +90,7 @@ func (m *memoryStore) create(w http.ResponseWriter, r *http.Request, g *global, 
 	if lock {
 		ss.lock.Lock(context.Background(), owner) // new: nobody else has it
 	}
-	value, err := securecookie.EncodeMulti(sessionCookie, ss.id, m.codecs...)
-	if err != nil {
-		m.s.log.Error("encoding the session cookie", "err", err.Error())
-	} else {
-		ss.cookie = value
-		setSessionCookie(w, r, value, 0)
-	}
+	ss.cookie = m.s.issueCookie(w, r, ss.id)
 	m.mu.Lock()
 	m.byID[ss.id] = ss
 	if ss.cookie != "" {
@@ -250,8 +243,23 @@ func (d *deadlines) Pop() any {
 	return ss
 }
 
+// issueCookie sets the cookie of a new session that id names, signed and
+// encrypted, and returns its value ("" if it could not be made: the
+// session then lasts one request).
+func (s *Server) issueCookie(w http.ResponseWriter, r *http.Request, id string) string {
+	value, err := securecookie.EncodeMulti(sessionCookie, id, s.codecs...)
+	if err != nil {
+		s.log.Error("encoding the session cookie", "err", err.Error())
+		return ""
+	}
+	setSessionCookie(w, r, value, 0)
+	return value
+}
+
 // setSessionCookie sets the session cookie (SPEC 6); maxAge < 0 deletes it.
 func setSessionCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 }
+
+func (*memoryStore) name() string { return "memory" }

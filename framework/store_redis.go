@@ -21,16 +21,14 @@ import (
 // sessions outlive server restarts, and Session_OnEnd runs once in the farm,
 // on whichever server sweeps first.
 type redisStore struct {
-	s      *Server
-	st     *redisstore.Store
-	codecs []securecookie.Codec
+	s  *Server
+	st *redisstore.Store
 
-	locks   lockTable // requests of one session on this server queue here first
-	stop    chan struct{}
-	swept   sync.WaitGroup
-	mu      sync.Mutex
-	downLog time.Time         // when "Redis is down" was last logged
-	known   map[string]string // cookie → session ID, for cookies that decoded
+	locks lockTable // requests of one session on this server queue here first
+	stop  chan struct{}
+	swept sync.WaitGroup
+	mu    sync.Mutex
+	known map[string]string // cookie → session ID, for cookies that decoded
 }
 
 // redisState is what a request holds of its session in Redis.
@@ -40,7 +38,7 @@ type redisState struct {
 	committed bool               // the commit released the lock
 }
 
-func newRedisStore(s *Server, url string, codecs []securecookie.Codec) (*redisStore, error) {
+func newRedisStore(s *Server, url string) (*redisStore, error) {
 	st, err := redisstore.Open(url)
 	if err != nil {
 		return nil, err
@@ -48,22 +46,14 @@ func newRedisStore(s *Server, url string, codecs []securecookie.Codec) (*redisSt
 	if s.cfg.ScriptTimeout*2 > st.ClaimFor {
 		st.ClaimFor = s.cfg.ScriptTimeout * 2 // Session_OnEnd may take a whole script timeout
 	}
-	m := &redisStore{s: s, st: st, codecs: codecs, stop: make(chan struct{}), known: map[string]string{}, locks: lockTable{m: map[string]*tableLock{}}}
+	m := &redisStore{s: s, st: st, stop: make(chan struct{}), known: map[string]string{}, locks: lockTable{m: map[string]*tableLock{}}}
 	m.swept.Add(1)
 	go m.sweep()
 	return m, nil
 }
 
-// down wraps a Redis error as errStoreDown, logging it now and then.
-func (m *redisStore) down(err error) error {
-	m.mu.Lock()
-	if time.Since(m.downLog) > 5*time.Second {
-		m.downLog = time.Now()
-		m.s.log.Error("the Redis session store does not answer", "err", err.Error())
-	}
-	m.mu.Unlock()
-	return fmt.Errorf("%w: %v", errStoreDown, err)
-}
+// down wraps a Redis error as errStoreDown, and logs it.
+func (m *redisStore) down(err error) error { return m.s.storeDown("session", err) }
 
 // id is the session ID the request's cookie carries, if it decodes.
 // Cookies that decoded before are remembered (any server of the farm may
@@ -79,7 +69,7 @@ func (m *redisStore) id(r *http.Request) string {
 	if ok {
 		return id
 	}
-	if securecookie.DecodeMulti(sessionCookie, c.Value, &id, m.codecs...) != nil {
+	if securecookie.DecodeMulti(sessionCookie, c.Value, &id, m.s.codecs...) != nil {
 		return ""
 	}
 	m.mu.Lock()
@@ -138,12 +128,7 @@ func (m *redisStore) load(ctx context.Context, r *http.Request, owner any, lock 
 
 func (m *redisStore) create(w http.ResponseWriter, r *http.Request, g *global, owner any, lock bool) *record {
 	rec := &record{id: newID(), timeout: m.s.cfg.SessionTimeout.Minutes(), isNew: true, state: &redisState{}}
-	value, err := securecookie.EncodeMulti(sessionCookie, rec.id, m.codecs...)
-	if err != nil {
-		m.s.log.Error("encoding the session cookie", "err", err.Error())
-	} else {
-		setSessionCookie(w, r, value, 0)
-	}
+	m.s.issueCookie(w, r, rec.id)
 	return rec
 }
 
@@ -261,3 +246,5 @@ func (m *redisStore) sweep() {
 		}
 	}
 }
+
+func (*redisStore) name() string { return "Redis" }
