@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
@@ -104,6 +105,16 @@ func TestSessionStores(t *testing.T) {
 			if got := mustFetch(t, a, d, "/n.lasp"); got != "nil" {
 				t.Errorf("a session idle past its timeout still holds n = %q", got)
 			}
+			// Its Session_OnEnd: in the memory and Redis stores; the cookie
+			// store runs it on Abandon only (SPEC 6).
+			if store == "cookie" {
+				time.Sleep(100 * time.Millisecond)
+				if got := mustFetch(t, a, c, "/ends.lasp"); got != "3;" {
+					t.Errorf("the cookie store ran Session_OnEnd for an expired session: %q", got)
+				}
+				return
+			}
+			waitFor(t, "Session_OnEnd of the expired session", func() bool { return mustFetch(t, a, c, "/ends.lasp") == "3;1;" })
 		})
 	}
 }
@@ -440,5 +451,63 @@ func TestSessionBusy(t *testing.T) {
 				t.Errorf("after the slow page: %q", got)
 			}
 		})
+	}
+}
+
+// TestSessionCookieAttributes: every store's session cookie is HttpOnly,
+// SameSite=Lax, Path=/, and Secure exactly when the request came over TLS.
+func TestSessionCookieAttributes(t *testing.T) {
+	files := map[string]string{"w.lasp": `<% Session["x"] = 1 %>`}
+	for _, store := range stores {
+		for _, tls := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s tls=%v", store, tls), func(t *testing.T) {
+				url := storeURL(t, store)
+				a := newApp(t, files, func(c *Config) { c.SessionStore = url })
+				client := a.Client()
+				base := a.URL
+				if tls {
+					ts := httptest.NewTLSServer(a.srv)
+					t.Cleanup(ts.Close)
+					client, base = ts.Client(), ts.URL
+				}
+				res, err := client.Get(base + "/w.lasp")
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				var got *http.Cookie
+				for _, c := range res.Cookies() {
+					if c.Name == sessionCookie {
+						got = c
+					}
+				}
+				if got == nil {
+					t.Fatal("no session cookie")
+				}
+				if !got.HttpOnly || got.SameSite != http.SameSiteLaxMode || got.Path != "/" || got.Secure != tls {
+					t.Errorf("cookie %+v: want HttpOnly, SameSite=Lax, Path=/, Secure=%v", got, tls)
+				}
+			})
+		}
+	}
+}
+
+// TestFarmApplicationStartsOnce: with Application shared in Redis,
+// Application_OnStart runs once for the farm, not once per server.
+func TestFarmApplicationStartsOnce(t *testing.T) {
+	files := map[string]string{
+		"global.lasa": `<script runat="server">
+function Application_OnStart() Application:Lock() Application["starts"] = (Application["starts"] or 0) + 1 Application:Unlock() end
+</script>`,
+		"starts.lasp": `<%@ EnableSessionState="False" %><%= Application["starts"] %>`,
+	}
+	a, b, _ := farm(t, files)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() { []*app{a, b}[i%2].mustGet(t, "/starts.lasp") })
+	}
+	wg.Wait()
+	if got := b.mustGet(t, "/starts.lasp"); got != "1" {
+		t.Errorf("Application_OnStart ran %s times in a farm of two servers, want 1", got)
 	}
 }
