@@ -24,8 +24,8 @@ const sessionCookie = "LASPSESSIONID"
 type sessionStore interface {
 	// load finds the session the request's cookie names; nil when there is
 	// none (no cookie, a forged or expired one). With lock, it first waits
-	// for the session's lock, in arrival order and as long as ctx allows
-	// (errSessionBusy after that); owner stands for the request.
+	// for the session's lock, in arrival order, through Server.lockWait;
+	// owner stands for the request.
 	load(ctx context.Context, r *http.Request, owner any, lock bool) (*record, error)
 	// create starts a session, locked by owner when lock, and sets its
 	// cookie if the store's cookie names an ID. It cannot fail: a store
@@ -92,6 +92,18 @@ func (s *Server) objects(ss *session) *scope.Statics {
 		ss.statics = scope.NewStatics(factories)
 	})
 	return ss.statics
+}
+
+// lockWait runs wait, a wait for a session's lock, bounded by the script
+// timeout: a request still waiting then gives up with errSessionBusy (503).
+func (s *Server) lockWait(ctx context.Context, wait func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, s.cfg.ScriptTimeout, errSessionBusy)
+	defer cancel()
+	err := wait(ctx)
+	if err != nil && errors.Is(context.Cause(ctx), errSessionBusy) {
+		return errSessionBusy
+	}
+	return err
 }
 
 // newID returns a fresh session ID: 128 bits from crypto/rand.
@@ -392,19 +404,8 @@ func (s *Server) declaredIn(g *global, v *view) func(context.Context, string) (s
 // needs it, and fills env. The caller must call the view's finish.
 func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string, readOnly bool, env *scripting.Env) (*view, error) {
 	v := &view{s: s, store: s.sessions, g: g, w: rw.w, r: r, rw: rw, readOnly: readOnly}
-	// The wait for the lock is bounded by the script timeout; without a
-	// cookie there is nothing to wait for.
-	ctx := r.Context()
-	if _, err := r.Cookie(sessionCookie); err == nil && !readOnly {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, s.cfg.ScriptTimeout, errSessionBusy)
-		defer cancel()
-	}
-	rec, err := s.sessions.load(ctx, r, v, !readOnly)
+	rec, err := s.sessions.load(r.Context(), r, v, !readOnly)
 	if err != nil {
-		if errors.Is(context.Cause(ctx), errSessionBusy) {
-			return nil, errSessionBusy
-		}
 		return nil, err
 	}
 	v.rec, v.locked = rec, rec != nil && !readOnly

@@ -69,7 +69,7 @@ func (c *cookieStore) load(ctx context.Context, r *http.Request, owner any, lock
 		return nil, nil
 	}
 	if lock {
-		if err := c.locks.lock(ctx, id, owner); err != nil {
+		if err := c.s.lockWait(ctx, func(ctx context.Context) error { return c.locks.lock(ctx, id, owner) }); err != nil {
 			return nil, err
 		}
 	}

@@ -68,7 +68,7 @@ func (m *memoryStore) load(ctx context.Context, r *http.Request, owner any, lock
 	ss.active++
 	m.mu.Unlock()
 	if lock {
-		if err := ss.lock.Lock(ctx, owner); err != nil {
+		if err := m.s.lockWait(ctx, func(ctx context.Context) error { return ss.lock.Lock(ctx, owner) }); err != nil {
 			m.leave(&record{state: ss}, owner)
 			return nil, err
 		}

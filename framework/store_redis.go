@@ -94,19 +94,22 @@ func (m *redisStore) load(ctx context.Context, r *http.Request, owner any, lock 
 	if lock {
 		// Queued here first, in arrival order: only the first request of a
 		// session on this server waits in Redis.
-		if err := m.locks.lock(ctx, id, owner); err != nil {
-			return nil, err
-		}
-		got, err = m.st.Lock(ctx, id)
-		if got == nil {
-			m.locks.unlock(id, owner)
-		}
+		err = m.s.lockWait(ctx, func(ctx context.Context) error {
+			if err := m.locks.lock(ctx, id, owner); err != nil {
+				return err
+			}
+			got, err = m.st.Lock(ctx, id)
+			if got == nil {
+				m.locks.unlock(id, owner)
+			}
+			return err
+		})
 	} else {
 		got, err = m.st.Read(ctx, id)
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if errors.Is(err, errSessionBusy) || ctx.Err() != nil {
+			return nil, err // busy, or the request went away
 		}
 		return nil, m.down(err)
 	}
