@@ -490,8 +490,7 @@ type Ended struct {
 // server to run; after each, call Done. Two servers never claim one
 // session at once; a claim not done within ClaimFor is taken again.
 func (s *Store) Claim(ctx context.Context, max int) ([]Ended, error) {
-	k := s.sessionKeys("")
-	res, err := claimScript.Run(ctx, s.rdb, []string{k[3], k[4]}, max, s.ClaimFor.Milliseconds(), s.prefix).StringSlice()
+	res, err := claimScript.Run(ctx, s.rdb, []string{s.prefix + "expiry", s.prefix + "ending"}, max, s.ClaimFor.Milliseconds(), s.prefix).StringSlice()
 	if err != nil {
 		return nil, err
 	}
