@@ -2,6 +2,8 @@ package globalfile
 
 import (
 	"strings"
+
+	"lasp/internal/scan"
 )
 
 // lexObject reads an <object> declaration at start: the opening tag, and
@@ -87,9 +89,9 @@ func (p *parser) scope(a attr) (Scope, error) {
 func (p *parser) checkID(a attr) error {
 	v := a.value
 	switch {
-	case !isIdentifier(v):
+	case !scan.IsLuaIdentifier(v):
 		return p.errorf(a.off, "object id %q is not a Lua identifier", v)
-	case luaKeywords[v]:
+	case scan.IsLuaKeyword(v):
 		return p.errorf(a.off, "object id %q is a Lua keyword", v)
 	case intrinsics[v]:
 		return p.errorf(a.off, "object id %q is the name of an intrinsic object", v)
@@ -107,7 +109,7 @@ func (p *parser) progID(a attr) (string, error) {
 		return "", p.errorf(a.off, "empty progid")
 	}
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; !isLetter(c) && !isDigit(c) && c != '_' && c != '.' {
+		if c := v[i]; !scan.IsLetter(c) && !scan.IsDigit(c) && c != '_' && c != '.' {
 			return "", p.errorf(a.off, "progid %q may hold only letters, digits, \".\" and \"_\"", v)
 		}
 	}
@@ -120,8 +122,8 @@ func (p *parser) progID(a attr) (string, error) {
 // closeObject reads what follows the non-self-closing <object> tag t: white
 // space, then </object>. It returns the offset just past </object>.
 func (p *parser) closeObject(t *tag) (int, error) {
-	end, after := p.findCloseTag(t.end, "object")
-	k := skipSpace(p.src, t.end)
+	end, after := scan.CloseTag(p.lower, t.end, "object")
+	k := scan.SkipSpace(p.src, t.end)
 	switch {
 	case end < 0, k < end && (isTagStart(p.lower[k:], "object") || isTagStart(p.lower[k:], "script")):
 		return 0, p.errorf(t.start, "unclosed <object> tag: missing </object> (or />)")
@@ -129,29 +131,6 @@ func (p *parser) closeObject(t *tag) (int, error) {
 		return 0, p.errorf(k, "only white space may appear between <object> and </object>")
 	}
 	return after, nil
-}
-
-// isIdentifier reports whether s is a Lua identifier: [A-Za-z_][A-Za-z0-9_]*.
-func isIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isLetter(c) && c != '_' && (i == 0 || !isDigit(c)) {
-			return false
-		}
-	}
-	return true
-}
-
-// luaKeywords are the reserved words of Lua 5.1, plus goto.
-var luaKeywords = map[string]bool{
-	"and": true, "break": true, "do": true, "else": true, "elseif": true,
-	"end": true, "false": true, "for": true, "function": true, "goto": true,
-	"if": true, "in": true, "local": true, "nil": true, "not": true,
-	"or": true, "repeat": true, "return": true, "then": true, "true": true,
-	"until": true, "while": true,
 }
 
 // intrinsics are the names of the intrinsic objects, which an object id may

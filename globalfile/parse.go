@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"lasp/internal/scan"
 )
 
 // byteOrderMark is the UTF-8 byte order mark, white space at the start of a
@@ -45,7 +47,7 @@ func newParser(name, src string) *parser {
 	return &parser{
 		name:  name,
 		src:   src,
-		lower: asciiLower(src),
+		lower: scan.ASCIILower(src),
 		lines: lines,
 		file:  &File{Name: name},
 		ids:   map[string]int{},
@@ -60,7 +62,7 @@ func (p *parser) parse() error {
 		i = len(byteOrderMark)
 	}
 	for {
-		i = skipSpace(p.src, i)
+		i = scan.SkipSpace(p.src, i)
 		if i >= len(p.src) {
 			return nil
 		}
@@ -95,7 +97,7 @@ func (p *parser) lexAt(i int) (int, error) {
 // a comment, and not allowed.
 func (p *parser) lexComment(start int) (int, error) {
 	body := start + len("<!--")
-	if strings.HasPrefix(p.lower[skipSpace(p.src, body):], "#include") {
+	if strings.HasPrefix(p.lower[scan.SkipSpace(p.src, body):], "#include") {
 		return 0, p.errorf(start, "#include is not allowed in a global file")
 	}
 	k := strings.Index(p.src[body:], "-->")
@@ -114,10 +116,10 @@ func (p *parser) unexpected(i int) *Error {
 			j++
 		}
 		k := j
-		for k < len(p.src) && isNameByte(p.src[k]) {
+		for k < len(p.src) && scan.IsNameByte(p.src[k]) {
 			k++
 		}
-		if k > j && (isLetter(p.src[j]) || p.src[j] == '!' || p.src[j] == '?') {
+		if k > j && (scan.IsLetter(p.src[j]) || p.src[j] == '!' || p.src[j] == '?') {
 			return p.errorf(i, "%s> tag is not allowed: %s", p.src[i:k], allowed)
 		}
 	}
@@ -151,44 +153,4 @@ func (p *parser) pos(off int) Pos {
 func (p *parser) errorf(off int, format string, args ...any) *Error {
 	pos := p.pos(off)
 	return &Error{Name: p.name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)}
-}
-
-// isSpace reports whether c is ASCII white space.
-func isSpace(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\r', '\f', '\v':
-		return true
-	}
-	return false
-}
-
-// skipSpace returns the offset of the first byte at or after i in s that is
-// not white space.
-func skipSpace(s string, i int) int {
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	return i
-}
-
-// isLetter reports whether c is an ASCII letter.
-func isLetter(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-}
-
-// isDigit reports whether c is an ASCII digit.
-func isDigit(c byte) bool {
-	return '0' <= c && c <= '9'
-}
-
-// asciiLower lowercases the ASCII letters of s and leaves every other byte
-// alone, so offsets into the result are offsets into s.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"lasp/internal/scan"
 )
 
 // specExample is the example global file of SPEC section 4.
@@ -488,7 +490,7 @@ func checkFile(t *testing.T, src string, f *File) {
 			t.Fatalf("object %+v: no <object> tag there, or out of order", o)
 		}
 		prev = off
-		if !isIdentifier(o.ID) || luaKeywords[o.ID] || intrinsics[o.ID] || o.ProgID == "" || o.Scope < Application || o.Scope > Page {
+		if !scan.IsLuaIdentifier(o.ID) || scan.IsLuaKeyword(o.ID) || intrinsics[o.ID] || o.ProgID == "" || o.Scope < Application || o.Scope > Page {
 			t.Fatalf("invalid object %+v", o)
 		}
 	}

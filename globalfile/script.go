@@ -1,6 +1,10 @@
 package globalfile
 
-import "strings"
+import (
+	"strings"
+
+	"lasp/internal/scan"
+)
 
 // lexScript reads a <script runat="server"> block at start. Its code runs
 // to the first </script>, whatever it holds.
@@ -20,7 +24,7 @@ func (p *parser) lexScript(start int) (int, error) {
 	if t.selfClosing {
 		return 0, p.errorf(start, "<script runat=\"server\"> needs a closing </script> tag, not />")
 	}
-	end, after := p.findCloseTag(t.end, "script")
+	end, after := scan.CloseTag(p.lower, t.end, "script")
 	if end < 0 {
 		return 0, p.errorf(start, "unclosed <script runat=\"server\"> block: missing </script>")
 	}

@@ -1,6 +1,10 @@
 package globalfile
 
-import "strings"
+import (
+	"strings"
+
+	"lasp/internal/scan"
+)
 
 // tag is an opening <object> or <script> tag.
 type tag struct {
@@ -28,7 +32,7 @@ func isTagStart(lower, name string) bool {
 		return false
 	}
 	rest := lower[1+len(name):]
-	return rest != "" && (isSpace(rest[0]) || rest[0] == '/' || rest[0] == '>')
+	return rest != "" && (scan.IsSpace(rest[0]) || rest[0] == '/' || rest[0] == '>')
 }
 
 // lexTag reads the opening tag <name ...> at start, up to its ">" or "/>",
@@ -37,7 +41,7 @@ func (p *parser) lexTag(start int, name string) (*tag, error) {
 	t := &tag{name: name, start: start}
 	i := start + 1 + len(name)
 	for {
-		i = skipSpace(p.src, i)
+		i = scan.SkipSpace(p.src, i)
 		switch {
 		case i >= len(p.src) || p.src[i] == '<':
 			return nil, p.errorf(start, "unclosed <%s> tag: missing >", name)
@@ -61,18 +65,18 @@ func (p *parser) lexTag(start int, name string) (*tag, error) {
 // it.
 func (p *parser) lexAttr(i int) (attr, int, error) {
 	start := i
-	for i < len(p.src) && isNameByte(p.src[i]) {
+	for i < len(p.src) && scan.IsNameByte(p.src[i]) {
 		i++
 	}
 	if i == start {
 		return attr{}, 0, p.errorf(start, "expected attribute name, found %q", p.src[start])
 	}
 	a := attr{name: p.src[start:i], key: p.lower[start:i], off: start}
-	j := skipSpace(p.src, i)
+	j := scan.SkipSpace(p.src, i)
 	if j >= len(p.src) || p.src[j] != '=' {
 		return a, i, nil
 	}
-	j = skipSpace(p.src, j+1)
+	j = scan.SkipSpace(p.src, j+1)
 	if j < len(p.src) && (p.src[j] == '"' || p.src[j] == '\'') {
 		k := strings.IndexByte(p.src[j+1:], p.src[j])
 		if k < 0 {
@@ -92,11 +96,6 @@ func (p *parser) lexAttr(i int) (attr, int, error) {
 	return a, end, nil
 }
 
-// isNameByte reports whether c may appear in an attribute or tag name.
-func isNameByte(c byte) bool {
-	return !isSpace(c) && strings.IndexByte("\"'<>/=", c) < 0
-}
-
 // isValueByte reports whether src[i] continues an unquoted attribute value
 // (a simple token, as in HTML). "/>" ends the value, so that
 // <object ... id=x/> is self-closing.
@@ -105,7 +104,7 @@ func isValueByte(src string, i int) bool {
 	if c == '/' {
 		return i+1 >= len(src) || src[i+1] != '>'
 	}
-	return !isSpace(c) && strings.IndexByte("\"'<>=`", c) < 0
+	return !scan.IsSpace(c) && strings.IndexByte("\"'<>=`", c) < 0
 }
 
 // checkDuplicates reports the second of two attributes with the same name.
@@ -140,24 +139,4 @@ func (p *parser) checkRunat(t *tag) error {
 		return p.errorf(a.off, "runat must be \"server\", not %q", a.value)
 	}
 	return nil
-}
-
-// findCloseTag finds the first </name> tag at or after from, ignoring case
-// and allowing white space before ">". It returns the offset of its "<" and
-// the offset just past its ">", or -1, -1.
-func (p *parser) findCloseTag(from int, name string) (start, after int) {
-	closer := "</" + name
-	for from <= len(p.lower) {
-		k := strings.Index(p.lower[from:], closer)
-		if k < 0 {
-			return -1, -1
-		}
-		start = from + k
-		i := skipSpace(p.lower, start+len(closer))
-		if i < len(p.lower) && p.lower[i] == '>' {
-			return start, i + 1
-		}
-		from = start + len(closer)
-	}
-	return -1, -1
 }

@@ -1,6 +1,10 @@
 package page
 
-import "strings"
+import (
+	"strings"
+
+	"lasp/internal/scan"
+)
 
 // attr is one attribute of a tag or directive: Name, Name=Value,
 // Name="Value" or Name='Value'.
@@ -20,7 +24,7 @@ type attrLexer struct {
 
 // skipSpace moves past white space.
 func (l *attrLexer) skipSpace() {
-	for l.pos < l.end && isSpace(l.p.src[l.pos]) {
+	for l.pos < l.end && scan.IsSpace(l.p.src[l.pos]) {
 		l.pos++
 	}
 }
@@ -39,7 +43,7 @@ func (l *attrLexer) peek() byte {
 func (l *attrLexer) next() (attr, error) {
 	src := l.p.src
 	start := l.pos
-	for l.pos < l.end && isNameByte(src[l.pos]) {
+	for l.pos < l.end && scan.IsNameByte(src[l.pos]) {
 		l.pos++
 	}
 	if l.pos == start {
@@ -80,11 +84,6 @@ func (l *attrLexer) value(name string) (string, error) {
 	return src[start:l.pos], nil
 }
 
-// isNameByte reports whether c may appear in an attribute name.
-func isNameByte(c byte) bool {
-	return !isSpace(c) && strings.IndexByte("\"'<>/=", c) < 0
-}
-
 // isValueByte reports whether src[i] continues an unquoted attribute value.
 // "/>" ends the value, so that <object ... id=x/> is self-closing.
 func isValueByte(src string, i int) bool {
@@ -92,7 +91,7 @@ func isValueByte(src string, i int) bool {
 	if c == '/' {
 		return i+1 >= len(src) || src[i+1] != '>'
 	}
-	return !isSpace(c) && strings.IndexByte("\"'<>", c) < 0
+	return !scan.IsSpace(c) && strings.IndexByte("\"'<>", c) < 0
 }
 
 // findAttr returns the first attribute whose lowercased name is key.

@@ -1,7 +1,8 @@
 // Package page parses Lasp pages (*.lasp) and include files (*.inc) into
 // nodes that carry their line and column.
 //
-// It is a leaf: it imports only the standard library, knows nothing of Lua
+// It is a leaf: it imports only the standard library and internal/scan
+// (byte-level helpers it shares with globalfile), knows nothing of Lua
 // beyond what an object id may be, and does not resolve includes (an include
 // is a node that the caller resolves).
 //

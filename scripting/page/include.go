@@ -1,17 +1,21 @@
 package page
 
-import "strings"
+import (
+	"strings"
+
+	"lasp/internal/scan"
+)
 
 // lexInclude reads an <!--#include file="..."--> or <!--#include
 // virtual="..."--> directive at start. Any other HTML comment is text.
 func (p *parser) lexInclude(start int) (Node, int, error) {
-	i := skipSpace(p.src, start+len("<!--"))
+	i := scan.SkipSpace(p.src, start+len("<!--"))
 	if !strings.HasPrefix(p.lower[i:], "#include") {
 		return nil, start, nil
 	}
-	i = skipSpace(p.src, i+len("#include"))
+	i = scan.SkipSpace(p.src, i+len("#include"))
 	kindStart := i
-	for i < len(p.src) && isLetter(p.src[i]) {
+	for i < len(p.src) && scan.IsLetter(p.src[i]) {
 		i++
 	}
 	kind := p.src[kindStart:i]
@@ -25,16 +29,16 @@ func (p *parser) lexInclude(start int) (Node, int, error) {
 	default:
 		return nil, 0, p.errorf(kindStart, "unknown include kind %q (want file or virtual)", kind)
 	}
-	i = skipSpace(p.src, i)
+	i = scan.SkipSpace(p.src, i)
 	if i >= len(p.src) || p.src[i] != '=' {
 		return nil, 0, p.includeErrorf(start, i, "malformed include: expected = after %s", kind)
 	}
-	path, i, err := p.includePath(start, skipSpace(p.src, i+1))
+	path, i, err := p.includePath(start, scan.SkipSpace(p.src, i+1))
 	if err != nil {
 		return nil, 0, err
 	}
 	inc.Path = path
-	i = skipSpace(p.src, i)
+	i = scan.SkipSpace(p.src, i)
 	if !strings.HasPrefix(p.src[i:], "-->") {
 		return nil, 0, p.includeErrorf(start, i, "malformed include: expected -->")
 	}
@@ -65,9 +69,4 @@ func (p *parser) includeErrorf(start, off int, format string, args ...any) *Erro
 		return p.errorf(start, "unclosed include directive")
 	}
 	return p.errorf(off, format, args...)
-}
-
-// isLetter reports whether c is an ASCII letter.
-func isLetter(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }

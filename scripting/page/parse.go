@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"lasp/internal/scan"
 )
 
 // Parse parses src, naming errors after name. The error, if any, is an
@@ -39,7 +41,7 @@ func newParser(name, src string) *parser {
 	return &parser{
 		name:    name,
 		src:     src,
-		lower:   asciiLower(src),
+		lower:   scan.ASCIILower(src),
 		lines:   lines,
 		file:    &File{Name: name},
 		seen:    map[string]int{},
@@ -184,39 +186,9 @@ func isBlank(s string, atFileStart bool) bool {
 // space, or -1.
 func firstNonSpace(s string) int {
 	for i := 0; i < len(s); i++ {
-		if !isSpace(s[i]) {
+		if !scan.IsSpace(s[i]) {
 			return i
 		}
 	}
 	return -1
-}
-
-// isSpace reports whether c is ASCII white space.
-func isSpace(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\r', '\f', '\v':
-		return true
-	}
-	return false
-}
-
-// skipSpace returns the offset of the first byte at or after i in s that is
-// not white space.
-func skipSpace(s string, i int) int {
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	return i
-}
-
-// asciiLower lowercases the ASCII letters of s and leaves every other byte
-// alone, so offsets into the result are offsets into s.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }

@@ -1,6 +1,10 @@
 package page
 
-import "strings"
+import (
+	"strings"
+
+	"lasp/internal/scan"
+)
 
 // tag is an opening <script> or <object> tag with runat="server".
 type tag struct {
@@ -16,7 +20,7 @@ func isTagStart(lower, name string) bool {
 		return false
 	}
 	rest := lower[1+len(name):]
-	return rest != "" && (isSpace(rest[0]) || rest[0] == '/' || rest[0] == '>')
+	return rest != "" && (scan.IsSpace(rest[0]) || rest[0] == '/' || rest[0] == '>')
 }
 
 // lexServerTag reads the opening tag <name ...> at start. It returns nil
@@ -94,7 +98,7 @@ func (p *parser) lexScript(start int) (Node, int, error) {
 		return nil, 0, p.errorf(start, "<script runat=\"server\"> needs a closing </script> tag, not />")
 	}
 	body := t.end
-	end, after := p.findCloseTag(body, "script")
+	end, after := scan.CloseTag(p.lower, body, "script")
 	if end < 0 {
 		return nil, 0, p.errorf(start, "unclosed <script runat=\"server\"> block")
 	}
@@ -130,7 +134,7 @@ func (p *parser) lexObject(start int) (Node, int, error) {
 	if t.selfClosing {
 		return obj, t.end, nil
 	}
-	end, after := p.findCloseTag(t.end, "object")
+	end, after := scan.CloseTag(p.lower, t.end, "object")
 	if end < 0 {
 		return nil, 0, p.errorf(start, "unclosed <object> tag: missing </object>")
 	}
@@ -179,9 +183,9 @@ func (p *parser) objectAttrs(start int, attrs []attr, obj *Object) error {
 // declared before in this file, and stores it in obj.
 func (p *parser) checkObjectID(id attr, obj *Object) error {
 	switch {
-	case !isIdentifier(id.value):
+	case !scan.IsLuaIdentifier(id.value):
 		return p.errorf(id.off, "object id %q is not a Lua identifier", id.value)
-	case luaKeywords[id.value]:
+	case scan.IsLuaKeyword(id.value):
 		return p.errorf(id.off, "object id %q is a Lua keyword", id.value)
 	}
 	if line, ok := p.objects[id.value]; ok {
@@ -190,48 +194,4 @@ func (p *parser) checkObjectID(id attr, obj *Object) error {
 	p.objects[id.value] = p.pos(id.off).Line
 	obj.ID = id.value
 	return nil
-}
-
-// findCloseTag finds the first </name> tag at or after from, ignoring case
-// and allowing white space before ">". It returns the offset of its "<" and
-// the offset just past its ">", or -1, -1.
-func (p *parser) findCloseTag(from int, name string) (start, after int) {
-	closer := "</" + name
-	for from <= len(p.lower) {
-		k := strings.Index(p.lower[from:], closer)
-		if k < 0 {
-			return -1, -1
-		}
-		start = from + k
-		i := skipSpace(p.lower, start+len(closer))
-		if i < len(p.lower) && p.lower[i] == '>' {
-			return start, i + 1
-		}
-		from = start + len(closer)
-	}
-	return -1, -1
-}
-
-// isIdentifier reports whether s is a Lua identifier: [A-Za-z_][A-Za-z0-9_]*.
-func isIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		letter := c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-		if !letter && (i == 0 || c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// luaKeywords are the reserved words of Lua 5.1, plus goto.
-var luaKeywords = map[string]bool{
-	"and": true, "break": true, "do": true, "else": true, "elseif": true,
-	"end": true, "false": true, "for": true, "function": true, "goto": true,
-	"if": true, "in": true, "local": true, "nil": true, "not": true,
-	"or": true, "repeat": true, "return": true, "then": true, "true": true,
-	"until": true, "while": true,
 }

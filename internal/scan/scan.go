@@ -1,0 +1,95 @@
+package scan
+
+import "strings"
+
+// IsSpace reports whether c is ASCII white space.
+func IsSpace(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\f', '\v':
+		return true
+	}
+	return false
+}
+
+// SkipSpace returns the offset of the first byte at or after i in s that is
+// not white space.
+func SkipSpace(s string, i int) int {
+	for i < len(s) && IsSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// IsLetter reports whether c is an ASCII letter.
+func IsLetter(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// IsDigit reports whether c is an ASCII digit.
+func IsDigit(c byte) bool {
+	return '0' <= c && c <= '9'
+}
+
+// ASCIILower lowercases the ASCII letters of s and leaves every other byte
+// alone, so offsets into the result are offsets into s.
+func ASCIILower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// IsNameByte reports whether c may appear in a tag or attribute name.
+func IsNameByte(c byte) bool {
+	return !IsSpace(c) && strings.IndexByte("\"'<>/=", c) < 0
+}
+
+// CloseTag finds the first </name> tag at or after from in lower (a source
+// already lowercased by ASCIILower; name in lower case), allowing white
+// space before ">". It returns the offset of its "<" and the offset just
+// past its ">", or -1, -1.
+func CloseTag(lower string, from int, name string) (start, after int) {
+	closer := "</" + name
+	for from <= len(lower) {
+		k := strings.Index(lower[from:], closer)
+		if k < 0 {
+			return -1, -1
+		}
+		start = from + k
+		i := SkipSpace(lower, start+len(closer))
+		if i < len(lower) && lower[i] == '>' {
+			return start, i + 1
+		}
+		from = start + len(closer)
+	}
+	return -1, -1
+}
+
+// IsLuaIdentifier reports whether s is a Lua identifier:
+// [A-Za-z_][A-Za-z0-9_]*. It may still be a keyword (IsLuaKeyword).
+func IsLuaIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !IsLetter(c) && c != '_' && (i == 0 || !IsDigit(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsLuaKeyword reports whether s is a reserved word of Lua 5.1, or goto.
+func IsLuaKeyword(s string) bool { return luaKeywords[s] }
+
+var luaKeywords = map[string]bool{
+	"and": true, "break": true, "do": true, "else": true, "elseif": true,
+	"end": true, "false": true, "for": true, "function": true, "goto": true,
+	"if": true, "in": true, "local": true, "nil": true, "not": true,
+	"or": true, "repeat": true, "return": true, "then": true, "true": true,
+	"until": true, "while": true,
+}

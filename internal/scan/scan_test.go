@@ -1,0 +1,42 @@
+package scan
+
+import "testing"
+
+func TestCloseTag(t *testing.T) {
+	for _, tc := range []struct {
+		lower, name string
+		from        int
+		start, end  int
+	}{
+		{lower: "a</script>b", name: "script", start: 1, end: 10},
+		{lower: "</script \n >", name: "script", start: 0, end: 12},
+		{lower: "</scripts></script>", name: "script", start: 10, end: 19},
+		{lower: "</script", name: "script", start: -1, end: -1},
+		{lower: "x</script>", name: "script", from: 2, start: -1, end: -1},
+		{lower: "", name: "object", start: -1, end: -1},
+	} {
+		start, end := CloseTag(tc.lower, tc.from, tc.name)
+		if start != tc.start || end != tc.end {
+			t.Errorf("CloseTag(%q, %d, %q) = %d, %d; want %d, %d", tc.lower, tc.from, tc.name, start, end, tc.start, tc.end)
+		}
+	}
+}
+
+func TestIsLuaIdentifier(t *testing.T) {
+	for s, want := range map[string]bool{
+		"x": true, "_x9": true, "Fido_2": true, "": false, "9x": false, "a-b": false, "é": false, "a.b": false,
+	} {
+		if got := IsLuaIdentifier(s); got != want {
+			t.Errorf("IsLuaIdentifier(%q) = %v", s, got)
+		}
+	}
+	if !IsLuaKeyword("goto") || !IsLuaKeyword("end") || IsLuaKeyword("End") {
+		t.Error("IsLuaKeyword: goto and end are keywords, End is not")
+	}
+}
+
+func TestASCIILower(t *testing.T) {
+	if got := ASCIILower("<SCRIPT Ünï>"); got != "<script Ünï>" || len(got) != len("<SCRIPT Ünï>") {
+		t.Errorf("ASCIILower: %q", got)
+	}
+}
