@@ -2,7 +2,6 @@ package globalfile
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -38,17 +37,11 @@ type parser struct {
 }
 
 func newParser(name, src string) *parser {
-	lines := []int{0}
-	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
-			lines = append(lines, i+1)
-		}
-	}
 	return &parser{
 		name:  name,
 		src:   src,
 		lower: scan.ASCIILower(src),
-		lines: lines,
+		lines: scan.LineStarts(src),
 		file:  &File{Name: name},
 		ids:   map[string]int{},
 	}
@@ -145,8 +138,8 @@ func snippet(s string) string {
 
 // pos converts a byte offset into a line and column.
 func (p *parser) pos(off int) Pos {
-	line := sort.Search(len(p.lines), func(k int) bool { return p.lines[k] > off }) - 1
-	return Pos{Line: line + 1, Col: off - p.lines[line] + 1}
+	line, col := scan.LineCol(p.lines, off)
+	return Pos{Line: line, Col: col}
 }
 
 // errorf returns an *Error positioned at byte offset off.

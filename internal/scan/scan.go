@@ -1,6 +1,9 @@
 package scan
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // IsSpace reports whether c is ASCII white space.
 func IsSpace(c byte) bool {
@@ -92,4 +95,22 @@ var luaKeywords = map[string]bool{
 	"if": true, "in": true, "local": true, "nil": true, "not": true,
 	"or": true, "repeat": true, "return": true, "then": true, "true": true,
 	"until": true, "while": true,
+}
+
+// LineStarts returns the byte offset of the start of each line of src.
+func LineStarts(src string) []int {
+	lines := []int{0}
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\n' {
+			lines = append(lines, i+1)
+		}
+	}
+	return lines
+}
+
+// LineCol returns the 1-based line and column (counted in bytes) of byte
+// offset off, given the LineStarts of its source.
+func LineCol(lines []int, off int) (line, col int) {
+	k := sort.Search(len(lines), func(k int) bool { return lines[k] > off }) - 1
+	return k + 1, off - lines[k] + 1
 }

@@ -40,3 +40,14 @@ func TestASCIILower(t *testing.T) {
 		t.Errorf("ASCIILower: %q", got)
 	}
 }
+
+func TestLineCol(t *testing.T) {
+	lines := LineStarts("ab\ncd\n\ne")
+	for _, tc := range []struct{ off, line, col int }{
+		{0, 1, 1}, {1, 1, 2}, {2, 1, 3}, {3, 2, 1}, {6, 3, 1}, {7, 4, 1}, {8, 4, 2},
+	} {
+		if line, col := LineCol(lines, tc.off); line != tc.line || col != tc.col {
+			t.Errorf("LineCol(%d) = %d:%d, want %d:%d", tc.off, line, col, tc.line, tc.col)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package page
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"lasp/internal/scan"
@@ -32,17 +31,11 @@ type parser struct {
 }
 
 func newParser(name, src string) *parser {
-	lines := []int{0}
-	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
-			lines = append(lines, i+1)
-		}
-	}
 	return &parser{
 		name:    name,
 		src:     src,
 		lower:   scan.ASCIILower(src),
-		lines:   lines,
+		lines:   scan.LineStarts(src),
 		file:    &File{Name: name},
 		seen:    map[string]int{},
 		objects: map[string]int{},
@@ -163,8 +156,8 @@ func (p *parser) lexBlock(i int) (Node, int, error) {
 
 // pos converts a byte offset into a line and column.
 func (p *parser) pos(off int) Pos {
-	line := sort.Search(len(p.lines), func(k int) bool { return p.lines[k] > off }) - 1
-	return Pos{Line: line + 1, Col: off - p.lines[line] + 1}
+	line, col := scan.LineCol(p.lines, off)
+	return Pos{Line: line, Col: col}
 }
 
 // errorf returns an *Error positioned at byte offset off.
