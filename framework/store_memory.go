@@ -67,7 +67,7 @@ func (m *memoryStore) load(ctx context.Context, r *http.Request, owner any, lock
 	}
 	ss.active++
 	m.mu.Unlock()
-	if lock {
+	if lock && !ss.lock.TryLock(owner) { // held: wait for it, bounded
 		if err := m.s.lockWait(ctx, func(ctx context.Context) error { return ss.lock.Lock(ctx, owner) }); err != nil {
 			m.leave(&record{state: ss}, owner)
 			return nil, err
@@ -88,7 +88,7 @@ func (m *memoryStore) load(ctx context.Context, r *http.Request, owner any, lock
 func (m *memoryStore) create(w http.ResponseWriter, r *http.Request, g *global, owner any, lock bool) *record {
 	ss := &memSession{session: session{id: newID(), g: g}, timeout: m.s.cfg.SessionTimeout.Minutes(), active: 1}
 	if lock {
-		ss.lock.Lock(context.Background(), owner) // new: nobody else has it
+		ss.lock.TryLock(owner) // new: nobody else has it
 	}
 	ss.cookie = m.s.issueCookie(w, r, ss.id)
 	m.mu.Lock()

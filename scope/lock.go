@@ -95,6 +95,26 @@ func (l *Lock) Lock(ctx context.Context, owner any) error {
 	return ctx.Err()
 }
 
+// TryLock acquires l for owner if that needs no wait: l is free, or owner
+// holds it already (one more hold). It reports whether it did; it never
+// jumps the queue, since a free lock has no waiters.
+func (l *Lock) TryLock(owner any) bool {
+	if owner == nil || !reflect.TypeOf(owner).Comparable() {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch l.owner {
+	case nil:
+		l.owner, l.count = owner, 1
+		return true
+	case owner:
+		l.count++
+		return true
+	}
+	return false
+}
+
 // Unlock releases one hold of l by owner, and hands l to the first waiter
 // when it was the last. It returns ErrNotLocked if owner does not hold l.
 func (l *Lock) Unlock(owner any) error {

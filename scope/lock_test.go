@@ -276,3 +276,27 @@ func TestLockReleaseAllHandsOver(t *testing.T) {
 		}
 	})
 }
+
+// TestTryLock: TryLock takes a free lock or one more hold of the owner's,
+// and never a lock another owner holds.
+func TestTryLock(t *testing.T) {
+	var l Lock
+	a, b := new(int), new(int)
+	if !l.TryLock(a) || !l.TryLock(a) {
+		t.Fatal("TryLock of a free lock, then again by its owner, failed")
+	}
+	if l.TryLock(b) {
+		t.Fatal("TryLock took a lock another owner holds")
+	}
+	l.Unlock(a)
+	if l.TryLock(b) {
+		t.Fatal("TryLock took a lock its owner still holds once")
+	}
+	l.Unlock(a)
+	if !l.TryLock(b) {
+		t.Fatal("TryLock of a released lock failed")
+	}
+	if l.TryLock(nil) {
+		t.Fatal("TryLock with a nil owner succeeded")
+	}
+}
