@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"fmt"
 	"math"
 	"sort"
 
@@ -12,12 +13,31 @@ import (
 // toValue converts a Lua value to a scope.Value for Application or Session
 // scope. What is not plain data becomes scope.Unstorable, which the agility
 // check refuses by name: a function, a userdata, a thread, a table that
-// contains itself or has keys other than strings and 1..n.
+// contains itself or has keys other than strings and 1..n. Nesting deeper
+// than scope.MaxDepth and more than scope.MaxElements elements stop the
+// conversion where they are crossed, so that no value a script builds (a
+// table nested a million deep, say) can exhaust the Go stack or memory.
 func toValue(v lua.LValue) scope.Value {
-	return convertIn(v, map[*lua.LTable]bool{})
+	c := converter{seen: map[*lua.LTable]bool{}}
+	if v := c.value(v); c.elems <= scope.MaxElements {
+		return v
+	}
+	return tooLarge // the whole value is at fault, not where the count ran over
 }
 
-func convertIn(v lua.LValue, seen map[*lua.LTable]bool) scope.Value {
+// converter is one conversion of a Lua value into plain data.
+type converter struct {
+	seen  map[*lua.LTable]bool // tables on the current path
+	depth int                  // tables entered on the current path
+	elems int                  // elements converted so far
+}
+
+var (
+	tooDeep  = scope.Unstorable{What: fmt.Sprintf("a table nested more than %d deep", scope.MaxDepth)}
+	tooLarge = scope.Unstorable{What: fmt.Sprintf("a value of more than %d elements", scope.MaxElements)}
+)
+
+func (c *converter) value(v lua.LValue) scope.Value {
 	switch v := v.(type) {
 	case *lua.LNilType:
 		return nil
@@ -37,25 +57,29 @@ func convertIn(v lua.LValue, seen map[*lua.LTable]bool) scope.Value {
 		}
 		return scope.Unstorable{What: "a userdata"}
 	case *lua.LTable:
-		if seen[v] {
+		if c.seen[v] {
 			return scope.Unstorable{What: "a table that contains itself"}
 		}
-		seen[v] = true
-		defer delete(seen, v)
 		if mt, ok := v.Metatable.(*lua.LTable); ok {
 			if progid, ok := mt.RawGetString("__progid").(lua.LString); ok {
 				return luaInstance{string(progid)}
 			}
 			return scope.Unstorable{What: "a table with a metatable"}
 		}
-		return tableIn(v, seen)
+		if c.depth >= scope.MaxDepth {
+			return tooDeep
+		}
+		c.seen[v] = true
+		c.depth++
+		defer func() { delete(c.seen, v); c.depth-- }()
+		return c.table(v)
 	}
 	return scope.Unstorable{What: "a " + v.Type().String()}
 }
 
-// tableIn converts a table: a sequence 1..n becomes an array, a table of
+// table converts a table: a sequence 1..n becomes an array, a table of
 // string keys a map; an empty table is an empty map.
-func tableIn(t *lua.LTable, seen map[*lua.LTable]bool) scope.Value {
+func (c *converter) table(t *lua.LTable) scope.Value {
 	n := t.Len()
 	count := 0
 	bad := lua.LValue(nil)
@@ -67,10 +91,13 @@ func tableIn(t *lua.LTable, seen map[*lua.LTable]bool) scope.Value {
 			}
 		}
 	})
+	if c.elems += count; c.elems > scope.MaxElements {
+		return nil // toValue refuses the whole value
+	}
 	if n > 0 && count == n {
 		arr := make([]scope.Value, n)
 		for i := range arr {
-			arr[i] = convertIn(t.RawGetInt(i+1), seen)
+			arr[i] = c.value(t.RawGetInt(i + 1))
 		}
 		return arr
 	}
@@ -81,7 +108,7 @@ func tableIn(t *lua.LTable, seen map[*lua.LTable]bool) scope.Value {
 		return scope.Unstorable{What: "a table with a " + bad.Type().String() + " key"}
 	}
 	m := make(map[string]scope.Value, count)
-	t.ForEach(func(k, v lua.LValue) { m[string(k.(lua.LString))] = convertIn(v, seen) })
+	t.ForEach(func(k, v lua.LValue) { m[string(k.(lua.LString))] = c.value(v) })
 	return m
 }
 

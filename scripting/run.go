@@ -31,9 +31,10 @@ type run struct {
 	where   *errorSite  // where the run failed, recorded by the error handler
 	pending *Error      // a compile error of a page or module the run loaded
 
-	out    output
-	ended  bool // Response.End, Redirect or Server.Transfer stopped the page
-	status int
+	out        output
+	ended      bool // Response.End, Redirect or Server.Transfer stopped the page
+	coroutines int  // coroutines created, bounded by maxCoroutines
+	status     int
 	// headers the page set through properties, applied when the head is sent
 	contentType, charset, cacheControl string
 	cookies                            map[string]string // set by Response.Cookies

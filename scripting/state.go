@@ -18,6 +18,15 @@ const (
 	maxArrayIndex   = 1 << 20 // table array parts grow no further (16 MiB)
 	maxString       = 16 << 20
 	maxPatternSteps = 50_000_000
+	// maxResults bounds the values one library call pushes (unpack,
+	// string.byte), as C Lua 5.1 does (LUAI_MAXCSTACK): gopher-lua grows
+	// its value stack a few slots at a time, so a call pushing a million
+	// values would take minutes that no timeout can interrupt.
+	maxResults = 8000
+	// maxCoroutines bounds the coroutines one run creates: each is a Lua
+	// thread with stacks of its own (about 17 KB), and resuming nests Go
+	// calls, so the call depth bound does not hold them.
+	maxCoroutines = 1000
 )
 
 // configureLua sets gopher-lua's process-wide settings once: it lowers the
@@ -102,7 +111,7 @@ func newStateWith(e *Engine, opts lua.Options) *state {
 	s.base = L.CreateTable(0, 4)
 	for _, name := range []string{
 		"assert", "error", "getmetatable", "ipairs", "next", "pairs", "rawequal",
-		"rawget", "select", "setmetatable", "tonumber", "tostring", "type", "unpack",
+		"rawget", "select", "setmetatable", "tonumber", "tostring", "type",
 		"_VERSION",
 	} {
 		s.base.RawSetString(name, g.RawGetString(name))
@@ -112,11 +121,13 @@ func newStateWith(e *Engine, opts lua.Options) *state {
 	s.base.RawSetString("rawset", L.NewFunction(s.rawset))
 	s.base.RawSetString("print", L.NewFunction(s.print))
 	s.base.RawSetString("require", L.NewFunction(s.require))
+	s.base.RawSetString("unpack", L.NewFunction(unpack))
 
 	str := g.RawGetString(lua.StringLibName).(*lua.LTable)
 	str.RawSetString("__index", lua.LNil)
 	str.RawSetString("dump", lua.LNil)
 	str.RawSetString("rep", L.NewFunction(strRep))
+	str.RawSetString("byte", L.NewFunction(strByte))
 	str.RawSetString("format", L.NewFunction(strFormat(str.RawGetString("format").(*lua.LFunction))))
 	lpattern.Install(L, str, maxPatternSteps)
 	// Strings index the real library; scripts cannot reach their metatable.
@@ -124,6 +135,9 @@ func newStateWith(e *Engine, opts lua.Options) *state {
 
 	co := g.RawGetString(lua.CoroutineLibName).(*lua.LTable)
 	co.RawSetString("resume", L.NewFunction(s.resume(co.RawGetString("resume").(*lua.LFunction))))
+	for _, name := range []string{"create", "wrap"} {
+		co.RawSetString(name, L.NewFunction(s.counted(co.RawGetString(name).(*lua.LFunction))))
+	}
 
 	tbl := g.RawGetString(lua.TabLibName).(*lua.LTable)
 	tbl.RawSetString("concat", L.NewFunction(tableConcat))
@@ -243,6 +257,18 @@ func (s *state) resume(orig *lua.LFunction) lua.LGFunction {
 	}
 }
 
+// counted is coroutine.create or wrap, bounded by maxCoroutines a run.
+func (s *state) counted(orig *lua.LFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if r := s.run; r != nil {
+			if r.coroutines++; r.coroutines > maxCoroutines {
+				L.RaiseError("too many coroutines: a page may create at most %d", maxCoroutines)
+			}
+		}
+		return orig.GFunction(L)
+	}
+}
+
 func (s *state) protectedResult(L *lua.LState, err error) int {
 	if err == nil {
 		L.Insert(lua.LTrue, 1)
@@ -289,6 +315,48 @@ func strRep(L *lua.LState) int {
 	}
 	L.Push(lua.LString(strings.Repeat(str, n)))
 	return 1
+}
+
+// unpack is Lua 5.1's unpack, refusing more than maxResults results.
+func unpack(L *lua.LState) int {
+	t := L.CheckTable(1)
+	i := L.OptInt(2, 1)
+	j := L.OptInt(3, t.Len())
+	if i > j {
+		return 0
+	}
+	if n := uint64(j) - uint64(i) + 1; n > maxResults || n == 0 {
+		L.RaiseError("too many results to unpack (%d, at most %d)", n, maxResults)
+	}
+	for k := i; k <= j; k++ {
+		L.Push(t.RawGetInt(k))
+	}
+	return j - i + 1
+}
+
+// strByte is string.byte, refusing more than maxResults results.
+func strByte(L *lua.LState) int {
+	str := L.CheckString(1)
+	i := L.OptInt(2, 1)
+	j := L.OptInt(3, i)
+	l := len(str)
+	if i < 0 {
+		i += l + 1
+	}
+	if j < 0 {
+		j += l + 1
+	}
+	i, j = max(i, 1), min(j, l)
+	if i > j {
+		return 0
+	}
+	if n := j - i + 1; n > maxResults {
+		L.RaiseError("too many results from string.byte (%d, at most %d)", n, maxResults)
+	}
+	for k := i; k <= j; k++ {
+		L.Push(lua.LNumber(str[k-1]))
+	}
+	return j - i + 1
 }
 
 // strFormat bounds string.format's widths and precisions to two digits, as

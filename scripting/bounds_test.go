@@ -1,0 +1,83 @@
+package scripting
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"lasp/scope"
+)
+
+// TestBounds runs what would stall or exhaust the server without bounds:
+// library calls that push many values, values nested too deep to convert,
+// coroutines without end. Each fails at its line with a message that names
+// the bound, or works within it, and the engine goes on.
+func TestBounds(t *testing.T) {
+	pages := map[string]string{
+		"ok.lasp":          `ok`,
+		"unpack.lasp":      "\n<% local n = select('#', unpack({}, 1, 1e7)) %>",
+		"unpackhuge.lasp":  "\n<% unpack({}, -9e18, 9e18) %>",
+		"unpackok.lasp":    `<%= select('#', unpack({}, 1, 8000)) %> <%= table.concat({unpack({1, 2, 3})}, ",") %> <%= select('#', unpack({1}, 3, 2)) %>`,
+		"byte.lasp":        "\n\n<% local s = ('x'):rep(300000) local t = {s:byte(1, -1)} %>",
+		"byteok.lasp":      `<%= select('#', ("x"):rep(9000):byte(1000, 8999)) %> <%= ("AB"):byte() %> <%= ("AB"):byte(-1) %> <%= select('#', ("AB"):byte(3)) %> <%= table.concat({("abc"):byte(1, -1)}, ",") %>`,
+		"deep.lasp":        "<% local t = {} for i = 1, 3e6 do t = {t} end %>\n<% Application['t'] = t %>",
+		"deepdict.lasp":    "<% local t = {} for i = 1, 3e6 do t = {t} end\nlocal d = Server.CreateObject('Lasp.Dictionary')\nd:Add('t', t) %>",
+		"deepok.lasp":      `<% local t = {} for i = 1, 99 do t = {t} end Application['t'] = t %>stored`,
+		"wide.lasp":        "<% local t = {} for i = 1, 1001 do t[i] = {} for j = 1, 1000 do t[i][j] = j end end\nApplication['w'] = t %>",
+		"coroutines.lasp":  "<% local function nest(n) coroutine.wrap(function() nest(n + 1) end)() end\nnest(1) %>",
+		"coroutineok.lasp": `<% local n = 0 for i = 1, 1000 do n = n + coroutine.wrap(function() coroutine.yield(1) end)() end %><%= n %>`,
+	}
+	fsys := fstest.MapFS{}
+	for name, src := range pages {
+		fsys[name] = &fstest.MapFile{Data: []byte(src)}
+	}
+	e := New(Config{FS: fsys})
+	defer e.Close()
+	for _, tc := range []struct {
+		page string
+		out  string // the output, when the page works
+		err  string // the error, when it fails
+	}{
+		{page: "unpack", err: "unpack.lasp:2: too many results to unpack (10000000, at most 8000)"},
+		{page: "unpackhuge", err: "unpackhuge.lasp:2: too many results to unpack"},
+		{page: "unpackok", out: "8000 1,2,3 0"},
+		{page: "byte", err: "byte.lasp:3: too many results from string.byte (300000, at most 8000)"},
+		{page: "byteok", out: "8000 65 66 0 97,98,99"},
+		{page: "deep", err: `deep.lasp:2: Application["t"]: a table nested more than 100 deep (at [1][1]`},
+		{page: "deepdict", err: "deepdict.lasp:3: "},
+		{page: "deepok", out: "stored"},
+		{page: "wide", err: `wide.lasp:2: Application["w"]: a value of more than 1000000 elements cannot be stored in Application scope`},
+		{page: "coroutines", err: "coroutines.lasp:1: too many coroutines: a page may create at most 1000"},
+		{page: "coroutineok", out: "1000"},
+	} {
+		t.Run(tc.page, func(t *testing.T) {
+			out, err := runBounded(t, e, tc.page+".lasp")
+			if tc.err == "" {
+				if err != nil || out != tc.out {
+					t.Errorf("got %q, %v; want %q", out, err, tc.out)
+				}
+			} else {
+				var se *Error
+				if !errors.As(err, &se) || se.Kind != Runtime || !strings.HasPrefix(se.Error(), tc.err) {
+					t.Errorf("got %v, want a runtime error %q", err, tc.err)
+				}
+			}
+			if out, err := runBounded(t, e, "ok.lasp"); out != "ok" || err != nil {
+				t.Errorf("after %s: %q, %v", tc.page, out, err)
+			}
+		})
+	}
+}
+
+func runBounded(t *testing.T, e *Engine, name string) (string, error) {
+	t.Helper()
+	p, err := e.Page(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	err = e.Run(t.Context(), &out, p, &Env{Request: &testRequest{}, Response: &testResponse{},
+		Application: Local(scope.NewContents("Application"))})
+	return out.String(), err
+}
