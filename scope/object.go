@@ -98,7 +98,10 @@ func (e *AgilityError) Error() string {
 }
 
 // Check is the agility check of SPEC section 5, run before v is stored
-// under key in the scope called scopeName ("Application", "Session"). It
+// under key in the scope called scopeName ("Application", "Session"), or,
+// with an empty scopeName, before v crosses into an object or out of an
+// apartment: its Reason then says only what v is ("a function is not
+// plain data", "Animals.Horse is apartment-threaded"). It
 // accepts plain data and agile objects, proxies included, anywhere inside
 // v; it refuses with an *AgilityError an Object that is not agile, an
 // Unstorable (a Lua function, userdata or thread), any other Go type, a
@@ -124,9 +127,13 @@ func checkCopy(scopeName, key string, v Value) (Value, error) {
 
 func agilityError(scopeName, key string, p *problem) *AgilityError {
 	subject := p.dataError().subject()
-	reason := subject + " cannot be stored in " + scopeName + " scope"
-	if p.kind == notAgile {
-		reason = subject + " is " + Apartment.String() + " and cannot be stored in " + scopeName + " scope"
+	switch {
+	case scopeName == "" && p.kind == notAgile:
+		return &AgilityError{Reason: subject + " is " + Apartment.String()}
+	case scopeName == "":
+		return &AgilityError{Reason: subject + " is not plain data"}
+	case p.kind == notAgile:
+		return &AgilityError{Scope: scopeName, Key: key, Reason: subject + " is " + Apartment.String() + " and cannot be stored in " + scopeName + " scope"}
 	}
-	return &AgilityError{Scope: scopeName, Key: key, Reason: reason}
+	return &AgilityError{Scope: scopeName, Key: key, Reason: subject + " cannot be stored in " + scopeName + " scope"}
 }

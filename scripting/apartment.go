@@ -209,25 +209,26 @@ func (p *Proxy) ProgID() string             { return p.progid }
 func (p *Proxy) Threading() scope.Threading { return scope.Agile }
 func (p *Proxy) Apartment() string          { return p.a.name }
 
-// Call calls method on the object in its apartment and waits for the result.
+// Call calls method on the object in its apartment and waits for the
+// result. Like every component's Call, its errors do not repeat the
+// progid and method: the caller names what it called.
 func (p *Proxy) Call(ctx context.Context, method string, args []scope.Value) ([]scope.Value, error) {
 	var res []scope.Value
+	var failed error // a failure found in Go, not raised by the object's Lua
 	err := p.a.do(ctx, func(L *lua.LState) {
 		self, ok := p.a.local(p)
 		if !ok {
-			L.RaiseError("%s: the object is gone", p.progid)
+			failed = errors.New("the object is gone")
+			return
 		}
 		if ud, ok := self.(*lua.LUserData); ok {
-			out, err := ud.Value.(caller).Call(ctx, method, args)
-			if err != nil {
-				L.RaiseError("%v", err)
-			}
-			res = out
+			res, failed = ud.Value.(caller).Call(ctx, method, args)
 			return
 		}
 		fn, ok := L.GetField(self, method).(*lua.LFunction)
 		if !ok {
-			L.RaiseError("%s has no method %q", p.progid, method)
+			failed = fmt.Errorf("%s has no method %q", p.progid, method)
+			return
 		}
 		top := L.GetTop()
 		L.Push(fn)
@@ -239,20 +240,16 @@ func (p *Proxy) Call(ctx context.Context, method string, args []scope.Value) ([]
 		for i := top + 1; i <= L.GetTop(); i++ {
 			v := toValue(L.Get(i))
 			if err := scope.Check("", "", v); err != nil {
-				L.RaiseError("%s.%s: result %d %s", p.progid, method, i-top, leaveReason(err))
+				failed = fmt.Errorf("result %d cannot leave its apartment (%s)", i-top, err.(*scope.AgilityError).Reason)
+				res = nil
+				break
 			}
 			res = append(res, v)
 		}
 		L.SetTop(top)
 	})
-	return res, err
-}
-
-// leaveReason words an agility refusal for a value leaving an apartment.
-func leaveReason(err error) string {
-	var ae *scope.AgilityError
-	if errors.As(err, &ae) {
-		return fmt.Sprintf("cannot leave its apartment (%s)", ae.Reason)
+	if err == nil {
+		err = failed
 	}
-	return err.Error()
+	return res, err
 }

@@ -121,3 +121,42 @@ func TestApartmentMemory(t *testing.T) {
 		a.Close(t.Context())
 	}
 }
+
+// TestCrossingErrors: a value refused on its way into an object or out of
+// an apartment is named once, with what it is and no empty scope name.
+func TestCrossingErrors(t *testing.T) {
+	e := New(Config{FS: fstest.MapFS{
+		"components/Evil.Comp.lua": {Data: []byte("local C = {}\nfunction C:Get() return function() end end\nfunction C:Take(x) return 1 end\nreturn C")},
+		"get.lasp":                 {Data: []byte("<% local c = Application['c'] %>\n<% c:Get() %>")},
+		"take.lasp":                {Data: []byte("<% local c = Application['c'] %>\n<% c:Take(function() end) %>")},
+		"absent.lasp":              {Data: []byte("<% local c = Application['c'] %>\n<% c:Absent() %>")},
+	}})
+	defer e.Close()
+	a := e.NewApartment("application", Env{})
+	defer a.Close(t.Context())
+	p, err := a.Create(t.Context(), "Evil.Comp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Call(t.Context(), "Get", nil); err == nil || err.Error() != "result 1 cannot leave its apartment (a function is not plain data)" {
+		t.Errorf("Call from Go: %v", err)
+	}
+	app := scope.NewContents("Application")
+	if err := app.Set("c", p); err != nil {
+		t.Fatal(err)
+	}
+	for page, want := range map[string]string{
+		"get.lasp":    "get.lasp:2: Evil.Comp.Get: result 1 cannot leave its apartment (a function is not plain data)",
+		"take.lasp":   "take.lasp:2: Evil.Comp.Take: argument 1 cannot be passed (a function is not plain data)",
+		"absent.lasp": `absent.lasp:2: Evil.Comp.Absent: Evil.Comp has no method "Absent"`,
+	} {
+		pg, err := e.Page(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = e.Run(t.Context(), io.Discard, pg, &Env{Request: &testRequest{}, Response: &testResponse{}, Application: Local(app)})
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: %v\nwant %s", page, err, want)
+		}
+	}
+}

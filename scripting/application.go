@@ -146,7 +146,9 @@ func (s *state) application() *object {
 		contents(L)
 		r := s.run
 		r.waitingLock = true
+		done := r.waiting()
 		err := r.env.ApplicationLock.Lock(r.ctx, r)
+		done()
 		if err != nil && r.ctx.Err() == nil {
 			r.waitingLock = false
 			r.raised = err

@@ -186,10 +186,13 @@ func (s *state) callGo(L *lua.LState, ud *lua.LUserData, method string) int {
 	args := make([]scope.Value, 0, L.GetTop()-first+1)
 	for i := first; i <= L.GetTop(); i++ {
 		v := toValue(L.Get(i))
-		if err := scope.Check("the callee's", "", v); err != nil {
+		if err := scope.Check("", "", v); err != nil {
 			L.RaiseError("%s.%s: argument %d cannot be passed (%s)", o.ProgID(), method, i-first+1, err.(*scope.AgilityError).Reason)
 		}
 		args = append(args, v)
+	}
+	if _, ok := o.(*Proxy); ok {
+		defer s.run.waiting()() // the apartment's own run does the work
 	}
 	res, err := o.Call(s.run.ctx, method, args)
 	if err != nil {

@@ -41,6 +41,11 @@ type Config struct {
 	// Components are the Go components pages can create, besides the
 	// Builtins. A progid given twice is an error.
 	Components []Component
+	// MemoryLimit is the memory, in bytes, the process may use while
+	// scripts run. Zero means no watch. Past it, the run that grew memory
+	// is stopped with a runtime error naming the limit, and MemoryShort
+	// reports true until memory falls again.
+	MemoryLimit int64
 }
 
 // Engine compiles and runs the pages of one application. It is safe for
@@ -63,6 +68,8 @@ type Engine struct {
 	gen     atomic.Uint64
 	created atomic.Int64
 	inUse   atomic.Int64
+
+	memory *memoryWatch // nil without a memory limit
 }
 
 // New returns an Engine for cfg. It panics on a progid registered twice; use
@@ -84,13 +91,17 @@ func New(cfg Config) *Engine {
 	if err != nil {
 		panic(err)
 	}
-	return &Engine{
+	e := &Engine{
 		components: comps,
 		cfg:        cfg,
 		pages:      map[string]*Page{},
 		modules:    map[string]*lua.FunctionProto{},
 		modSt:      map[string][]stamp{},
 	}
+	if cfg.MemoryLimit > 0 {
+		e.memory = newMemoryWatch(cfg.MemoryLimit)
+	}
+	return e
 }
 
 // Page returns the compiled page name (slash-separated, relative to the
@@ -158,6 +169,8 @@ type Stats struct {
 	Created int64 // states made since the engine started
 	InUse   int64 // states running a page now
 	Idle    int   // states waiting for reuse
+	// MemoryStops counts the runs the memory watch stopped.
+	MemoryStops int64
 }
 
 // Stats reports the state pool's counters.
@@ -165,7 +178,11 @@ func (e *Engine) Stats() Stats {
 	e.poolMu.Lock()
 	idle := len(e.idle)
 	e.poolMu.Unlock()
-	return Stats{Created: e.created.Load(), InUse: e.inUse.Load(), Idle: idle}
+	st := Stats{Created: e.created.Load(), InUse: e.inUse.Load(), Idle: idle}
+	if e.memory != nil {
+		st.MemoryStops = e.memory.stops.Load()
+	}
+	return st
 }
 
 // get takes an idle state or makes one: a request never waits for a state.
@@ -205,8 +222,11 @@ func (e *Engine) put(s *state, reusable bool) {
 	}
 }
 
-// Close releases the idle states.
+// Close releases the idle states and ends the memory watch.
 func (e *Engine) Close() {
+	if e.memory != nil {
+		e.memory.close()
+	}
 	e.poolMu.Lock()
 	idle := e.idle
 	e.idle = nil

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -34,7 +35,12 @@ type run struct {
 	out        output
 	ended      bool // Response.End, Redirect or Server.Transfer stopped the page
 	coroutines int  // coroutines created, bounded by maxCoroutines
-	status     int
+	// waits counts the waits the run is in (Server.Sleep, a lock, an
+	// apartment's call); grown is the memory growth the memory watch
+	// blamed on it, guarded by the watch's mutex.
+	waits  atomic.Int32
+	grown  uint64
+	status int
 	// headers the page set through properties, applied when the head is sent
 	contentType, charset, cacheControl string
 	cookies                            map[string]string // set by Response.Cookies
@@ -65,6 +71,9 @@ func newRun(ctx context.Context, e *Engine, s *state, w io.Writer, p *Page, env 
 	}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	r.timer = time.AfterFunc(r.timeout, func() { r.cancel(errScriptTimeout) })
+	if e.memory != nil {
+		e.memory.enter(r)
+	}
 	r.out = output{r: r, buffered: true, limit: e.cfg.MaxOutput}
 	if d := p.Directives; d.ContentType != "" {
 		r.contentType = d.ContentType
@@ -87,6 +96,9 @@ func (r *run) release() {
 	}
 	r.timer.Stop()
 	r.cancel(context.Canceled)
+	if r.e.memory != nil {
+		r.e.memory.leave(r)
+	}
 	r.out.release()
 }
 
@@ -185,6 +197,10 @@ func (r *run) scriptError(obj lua.LValue, cause error) *Error {
 		if errors.Is(c, errScriptTimeout) && r.waitingLock {
 			return &Error{Kind: Timeout, File: r.siteFile(), Line: r.siteLine(), Err: ErrBusy,
 				Msg: fmt.Sprintf("Application:Lock waited for the whole script timeout of %v", r.timeout), Traceback: r.siteTrace()}
+		}
+		if errors.Is(c, errMemoryLimit) {
+			return &Error{Kind: Runtime, File: r.siteFile(), Line: r.siteLine(), Err: c, Traceback: r.siteTrace(),
+				Msg: fmt.Sprintf("the page was stopped: the server went over its memory limit of %s", formatBytes(int64(r.e.memory.limit)))}
 		}
 		if errors.Is(c, errScriptTimeout) {
 			return &Error{Kind: Timeout, File: r.siteFile(), Line: r.siteLine(), Err: c,

@@ -1,0 +1,229 @@
+package scripting
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// errMemoryLimit is the cause of a run stopped by the memory watch.
+var errMemoryLimit = errors.New("memory limit")
+
+// The memory watch keeps the process under Config.MemoryLimit. gopher-lua
+// has no allocation hook, so the watch samples the Go runtime's own
+// accounting every watchEvery, and when memory in use crosses a share of
+// the limit it collects garbage to learn what is really live. Past
+// stopShare of the limit it stops the run that was running while memory
+// grew; past shortShare new pages are refused (Engine.MemoryShort) until
+// memory falls below clearShare.
+const (
+	watchEvery = 5 * time.Millisecond
+	gcShare    = 0.75 // in use, before collecting: collect to see what is live
+	shortShare = 0.80 // live: refuse new pages
+	stopShare  = 0.90 // live: stop the run that grew it
+	clearShare = 0.70 // live: accept new pages again
+	// gcEvery spaces the watch's collections while memory stays high but
+	// under the limit, so that a large live heap does not make it collect
+	// on every tick.
+	gcEvery = 50 * time.Millisecond
+)
+
+// memoryWatch is the engine's memory watch. Runs register while they run;
+// each tick shares the growth of memory in use among the runs that were
+// running Lua (not waiting in Server.Sleep, a lock or an apartment), which
+// is where a script's allocations happen.
+type memoryWatch struct {
+	limit uint64
+	short atomic.Bool
+	stops atomic.Int64
+
+	mu       sync.Mutex
+	runs     map[*run]struct{}
+	stopping *run // a run stopped and not yet ended: stop no other meanwhile
+
+	samples []metrics.Sample
+	last    uint64    // memory in use at the last tick
+	lastGC  time.Time // when the watch last collected
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func newMemoryWatch(limit int64) *memoryWatch {
+	w := &memoryWatch{
+		limit:   uint64(limit),
+		runs:    map[*run]struct{}{},
+		done:    make(chan struct{}),
+		samples: newMemoryWatchSamples(),
+	}
+	w.wg.Add(1)
+	go w.loop()
+	return w
+}
+
+func newMemoryWatchSamples() []metrics.Sample {
+	return []metrics.Sample{
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+	}
+}
+
+// inUse is the memory the process holds for its own use: all the runtime
+// has mapped, less what it returned to the system or keeps free. Objects
+// not yet swept count until the next collection.
+func (w *memoryWatch) inUse() uint64 {
+	metrics.Read(w.samples)
+	var v [3]uint64
+	for i, s := range w.samples {
+		if s.Value.Kind() == metrics.KindUint64 {
+			v[i] = s.Value.Uint64()
+		}
+	}
+	return v[0] - v[1] - v[2]
+}
+
+func (w *memoryWatch) loop() {
+	defer w.wg.Done()
+	t := time.NewTicker(watchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-t.C:
+			w.tick()
+		}
+	}
+}
+
+func (w *memoryWatch) share(f float64) uint64 { return uint64(float64(w.limit) * f) }
+
+func (w *memoryWatch) tick() {
+	now := w.inUse()
+	if now > w.last {
+		w.blame(now - w.last)
+	}
+	w.last = now
+	if now < w.share(gcShare) {
+		if now < w.share(clearShare) {
+			w.short.Store(false)
+		}
+		return
+	}
+	if now < w.limit && time.Since(w.lastGC) < gcEvery {
+		return
+	}
+	runtime.GC()
+	w.lastGC = time.Now()
+	live := w.inUse()
+	w.last = live
+	switch {
+	case live >= w.share(stopShare):
+		w.short.Store(true)
+		w.stopCulprit(live)
+	case live >= w.share(shortShare):
+		w.short.Store(true)
+	case live < w.share(clearShare):
+		w.short.Store(false)
+	}
+}
+
+// blame shares grown bytes among the runs running Lua now.
+func (w *memoryWatch) blame(grown uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var busy int
+	for r := range w.runs {
+		if r.waits.Load() == 0 {
+			busy++
+		}
+	}
+	if busy == 0 {
+		return
+	}
+	each := grown / uint64(busy)
+	for r := range w.runs {
+		if r.waits.Load() == 0 {
+			r.grown += each
+		}
+	}
+}
+
+// stopCulprit stops the run blamed for the most growth, unless a run it
+// stopped has not ended yet (its memory is freed when it has).
+func (w *memoryWatch) stopCulprit(live uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopping != nil {
+		return
+	}
+	var culprit *run
+	for r := range w.runs {
+		if r.grown > 0 && (culprit == nil || r.grown > culprit.grown) {
+			culprit = r
+		}
+	}
+	if culprit == nil {
+		return
+	}
+	w.stopping = culprit
+	w.stops.Add(1)
+	if log := culprit.e.cfg.Logger; log != nil {
+		log.Warn("memory limit: stopping a page", "request_id", culprit.env.RequestID, "page", culprit.page.Name,
+			"in_use", live, "limit", w.limit, "grown_while_running", culprit.grown)
+	}
+	culprit.cancel(errMemoryLimit)
+}
+
+// enter registers a run; leave ends its registration.
+func (w *memoryWatch) enter(r *run) {
+	w.mu.Lock()
+	w.runs[r] = struct{}{}
+	w.mu.Unlock()
+}
+
+func (w *memoryWatch) leave(r *run) {
+	w.mu.Lock()
+	delete(w.runs, r)
+	if w.stopping == r {
+		w.stopping = nil
+	}
+	w.mu.Unlock()
+}
+
+func (w *memoryWatch) close() {
+	close(w.done)
+	w.wg.Wait()
+}
+
+// MemoryShort reports whether memory is short: new pages should be refused
+// until it is not. It is always false without a memory limit.
+func (e *Engine) MemoryShort() bool {
+	return e.memory != nil && e.memory.short.Load()
+}
+
+// waiting marks the run as waiting (not running Lua) until the returned
+// function is called, so that the memory watch does not blame it for what
+// others allocate meanwhile.
+func (r *run) waiting() func() {
+	r.waits.Add(1)
+	return func() { r.waits.Add(-1) }
+}
+
+// formatBytes writes n as the largest binary unit that divides it, or
+// bytes: "512 MiB", "1536 KiB", "1000 bytes".
+func formatBytes(n int64) string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
