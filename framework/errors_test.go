@@ -5,6 +5,8 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -354,6 +356,17 @@ var errorLocationCases = []errorCase{
 		kind:      "runtime error",
 		msg:       "failure after transfer",
 		src:       `<% error("failure after transfer") %>`,
+		traceback: true,
+	},
+	{
+		name:      "a page that executes itself",
+		files:     map[string]string{"self.lasp": "a\n<% Server.Execute(\"self.lasp\") %>\n"},
+		path:      "/self.lasp",
+		file:      "self.lasp",
+		line:      2,
+		kind:      "runtime error",
+		msg:       "Server.Execute: pages nested more than 16 deep (does self.lasp run itself?)",
+		src:       `<% Server.Execute("self.lasp") %>`,
 		traceback: true,
 	},
 	{
@@ -783,3 +796,29 @@ var bigMultipartType, bigMultipartBody = func() (string, string) {
 	w.Close()
 	return w.FormDataContentType(), b.String()
 }()
+
+// TestIncludeSymlinkOut: an include whose file is a symbolic link out of
+// the root is a compile error at the include's line, shown on the -dev
+// page like any other, and its target is never read.
+func TestIncludeSymlinkOut(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "app")
+	writeTree(t, base, map[string]string{
+		"secret.inc":    "top secret",
+		"app/page.lasp": "a\n<!--#include file=\"evil.inc\"-->\n",
+	})
+	if err := os.Symlink(filepath.Join(base, "secret.inc"), filepath.Join(dir, "evil.inc")); err != nil {
+		t.Skipf("symbolic links: %v", err)
+	}
+	a := serveDir(t, dir, func(c *Config) { c.Dev = true })
+	status, body := a.get(t, "/page.lasp")
+	if status != http.StatusInternalServerError || strings.Contains(body, "top secret") {
+		t.Fatalf("status %d, want 500; body: %.300q", status, body)
+	}
+	if m := devMessage.FindStringSubmatch(body); m == nil || !strings.Contains(html.UnescapeString(m[1]), "include file evil.inc cannot be read") {
+		t.Errorf("dev page does not show the include's error:\n%s", body)
+	}
+	if !strings.Contains(body, "<code>page.lasp:2</code>") || !strings.Contains(body, "compile error") {
+		t.Errorf("dev page does not point at page.lasp:2 as a compile error:\n%s", body)
+	}
+}

@@ -53,6 +53,12 @@ return Cat
 	"storedog.lasp":   `<% Session["d"] = Server.CreateObject("Animals.Dog") %>`,
 	"storeproxy.lasp": `<% Application["fido"] = s_fido %><%= Application["fido"]:Speak() %>`,
 	"timeout.lasp":    `<% Session.Timeout = 1.5 %><%= Session.Timeout %>`,
+	"tnan.lasp":       "\n<% Session.Timeout = 0/0 %>",
+	"thuge.lasp":      "\n<% Session.Timeout = math.huge %>",
+	"tneg.lasp":       "\n<% Session.Timeout = -1 %>",
+	"tinf.lasp":       "\n<% Session.Timeout = 1/0 %>",
+	"tzero.lasp":      "\n<% Session.Timeout = 0 %>",
+	"tabsurd.lasp":    "\n<% Session.Timeout = 1e9 %>",
 	"nap.lasp":        `<%@ EnableSessionState="ReadOnly" %><%= s_fido:Nap(2) %>`,
 	"sesshorse.lasp":  `<% Session["h"] = Server.CreateObject("Animals.Horse") %>`,
 	"sessproxy.lasp":  `<% Session["cat"] = g_morris %><%= Session["cat"]:MateWith(s_fido) %>`,
@@ -114,6 +120,12 @@ func TestSessions(t *testing.T) {
 		"/sessfn.lasp":    `Session[\"f\"]: a function cannot be stored in Session scope`,
 		"/sesshorse.lasp": `Session[\"h\"]: Animals.Horse is apartment-threaded and cannot be stored in Session scope`,
 		"/sesstbl.lasp":   `Session[\"t\"]: a function (at [\"handler\"]) cannot be stored in Session scope`,
+		"/tnan.lasp":      `tnan.lasp:2: Session.Timeout must be a positive number of minutes, at most 525600 (a year), not NaN`,
+		"/thuge.lasp":     `thuge.lasp:2: Session.Timeout must be a positive number of minutes, at most 525600 (a year), not 1.7976931348623157e+308`,
+		"/tinf.lasp":      `tinf.lasp:2: Session.Timeout must be a positive number of minutes, at most 525600 (a year), not +Inf`,
+		"/tneg.lasp":      `tneg.lasp:2: Session.Timeout must be a positive number of minutes, at most 525600 (a year), not -1`,
+		"/tzero.lasp":     `tzero.lasp:2: Session.Timeout must be`,
+		"/tabsurd.lasp":   `tabsurd.lasp:2: Session.Timeout must be`,
 	} {
 		if status, _ := fetch(t, a, bob, path); status != 500 || !strings.Contains(a.log.String(), want) {
 			t.Errorf("%s: %d; log lacks %q", path, status, want)

@@ -221,8 +221,10 @@ func (s *state) session() *object {
 				return false
 			}
 			n, ok := v.(lua.LNumber)
-			if !ok || n <= 0 {
-				L.RaiseError("Session.Timeout must be a positive number of minutes")
+			// NaN fails both comparisons.
+			if !ok || !(n > 0 && n <= maxSessionTimeout) {
+				L.RaiseError("Session.Timeout must be a positive number of minutes, at most %d (a year), not %s",
+					maxSessionTimeout, L.ToStringMeta(v).String())
 			}
 			writable(L)
 			sess(L).SetTimeout(float64(n))
@@ -235,6 +237,11 @@ func (s *state) session() *object {
 	})
 	return o
 }
+
+// maxSessionTimeout bounds Session.Timeout, in minutes: a year, as
+// ASP.NET allows. Zero, a negative, NaN or math.huge would end the session
+// at once or never, and are refused too.
+const maxSessionTimeout = 525_600
 
 // check raises err, if any, as the page's runtime error; the page's
 // *Error keeps err as its cause (a store that is down answers 503).

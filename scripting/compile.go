@@ -174,11 +174,15 @@ func (c *compiler) include(from string, n *page.Include) (int, error) {
 	c.chain = append(c.chain, fmt.Sprintf("%s:%d", from, n.Pos.Line))
 	defer func() { c.chain = c.chain[:len(c.chain)-1] }()
 	f, err := c.parse(name)
-	if errors.Is(err, fs.ErrNotExist) {
+	var se *Error
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return 0, c.errorf(from, n.Pos.Line, err, "include file not found: %s", name)
-	}
-	if err != nil {
+	case errors.As(err, &se):
 		return 0, err
+	case err != nil:
+		// A symbolic link out of the root, say: still the include's error.
+		return 0, c.errorf(from, n.Pos.Line, err, "include file %s cannot be read: %v", name, err)
 	}
 	if f.Directives != (page.Directives{}) {
 		return 0, c.errorf(from, n.Pos.Line, nil, "%s has page directives (<%%@ %%>): they belong in the page, not in an included file", name)

@@ -543,11 +543,11 @@ func (s *state) server() *object {
 		return 1
 	})
 	o.method(L, "Execute", func(L *lua.LState) int {
-		s.run.runPage(L, s.loadPage(L, "Server.Execute", L.CheckString(1)))
+		s.run.runNested(L, s.loadPage(L, "Server.Execute", L.CheckString(1)), "Server.Execute")
 		return 0
 	})
 	o.method(L, "Transfer", func(L *lua.LState) int {
-		s.run.runPage(L, s.loadPage(L, "Server.Transfer", L.CheckString(1)))
+		s.run.runNested(L, s.loadPage(L, "Server.Transfer", L.CheckString(1)), "Server.Transfer")
 		s.run.stopPage(L)
 		return 0
 	})

@@ -45,11 +45,12 @@ type memoryWatch struct {
 	runs     map[*run]struct{}
 	stopping *run // a run stopped and not yet ended: stop no other meanwhile
 
-	samples []metrics.Sample
-	last    uint64    // memory in use at the last tick
-	lastGC  time.Time // when the watch last collected
-	done    chan struct{}
-	wg      sync.WaitGroup
+	samples   []metrics.Sample
+	last      uint64    // memory in use at the last tick
+	lastGC    time.Time // when the watch last collected
+	done      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
 
 func newMemoryWatch(limit int64) *memoryWatch {
@@ -196,7 +197,7 @@ func (w *memoryWatch) leave(r *run) {
 }
 
 func (w *memoryWatch) close() {
-	close(w.done)
+	w.closeOnce.Do(func() { close(w.done) })
 	w.wg.Wait()
 }
 

@@ -35,6 +35,7 @@ type run struct {
 	out        output
 	ended      bool // Response.End, Redirect or Server.Transfer stopped the page
 	coroutines int  // coroutines created, bounded by maxCoroutines
+	nested     int  // pages run by Server.Execute or Transfer inside the page now
 	// waits counts the waits the run is in (Server.Sleep, a lock, an
 	// apartment's call); grown is the memory growth the memory watch
 	// blamed on it, guarded by the watch's mutex.
@@ -174,6 +175,22 @@ func (r *run) runPage(L *lua.LState, p *Page) {
 		r.call(L, proto, r.globals)
 	}
 	r.call(L, p.body, r.globals)
+}
+
+// maxNested bounds pages run inside pages by Server.Execute and Transfer,
+// so that a page executing itself fails at its line, well before the Lua
+// call depth runs out (an error there has no line).
+const maxNested = 16
+
+// runNested runs p inside the page running now, for what (Server.Execute
+// or Server.Transfer).
+func (r *run) runNested(L *lua.LState, p *Page, what string) {
+	if r.nested >= maxNested {
+		L.RaiseError("%s: pages nested more than %d deep (does %s run itself?)", what, maxNested, p.Name)
+	}
+	r.nested++
+	defer func() { r.nested-- }()
+	r.runPage(L, p)
 }
 
 // call runs one compiled chunk in env.
