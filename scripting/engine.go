@@ -91,6 +91,7 @@ func New(cfg Config) *Engine {
 	if err != nil {
 		panic(err)
 	}
+	configureLua() // before any compile: the compiler reads the settings too
 	e := &Engine{
 		components: comps,
 		cfg:        cfg,

@@ -15,17 +15,20 @@ var errMemoryLimit = errors.New("memory limit")
 
 // The memory watch keeps the process under Config.MemoryLimit. gopher-lua
 // has no allocation hook, so the watch samples the Go runtime's own
-// accounting every watchEvery, and when memory in use crosses a share of
-// the limit it collects garbage to learn what is really live. Past
-// stopShare of the limit it stops the run that was running while memory
-// grew; past shortShare new pages are refused (Engine.MemoryShort) until
-// memory falls below clearShare.
+// accounting every watchEvery. Memory in use past the limit stops at once
+// the run that was running while memory grew (a string doubled in a loop
+// must not get the time of a collection to double again). Past gcShare it
+// stops the run blamed for ownShare of the limit, or else collects
+// garbage, beside the ticks, to learn what is really live: live past
+// stopShare stops the run too, past shortShare new pages are refused
+// (Engine.MemoryShort) until memory falls below clearShare.
 const (
 	watchEvery = 5 * time.Millisecond
 	gcShare    = 0.75 // in use, before collecting: collect to see what is live
 	shortShare = 0.80 // live: refuse new pages
 	stopShare  = 0.90 // live: stop the run that grew it
 	clearShare = 0.70 // live: accept new pages again
+	ownShare   = 0.50 // in use past gcShare, and one run grew this much: stop it
 	// gcEvery spaces the watch's collections while memory stays high but
 	// under the limit, so that a large live heap does not make it collect
 	// on every tick.
@@ -45,9 +48,9 @@ type memoryWatch struct {
 	runs     map[*run]struct{}
 	stopping *run // a run stopped and not yet ended: stop no other meanwhile
 
-	samples   []metrics.Sample
 	last      uint64    // memory in use at the last tick
-	lastGC    time.Time // when the watch last collected
+	lastGC    time.Time // when the watch last started a collection
+	gcRunning atomic.Bool
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -55,33 +58,29 @@ type memoryWatch struct {
 
 func newMemoryWatch(limit int64) *memoryWatch {
 	w := &memoryWatch{
-		limit:   uint64(limit),
-		runs:    map[*run]struct{}{},
-		done:    make(chan struct{}),
-		samples: newMemoryWatchSamples(),
+		limit: uint64(limit),
+		runs:  map[*run]struct{}{},
+		done:  make(chan struct{}),
 	}
 	w.wg.Add(1)
 	go w.loop()
 	return w
 }
 
-func newMemoryWatchSamples() []metrics.Sample {
-	return []metrics.Sample{
+// inUse is the memory the process holds for its own use: all the runtime
+// has mapped, less what it returned to the system or keeps free. Objects
+// not yet swept count until the next collection.
+func inUse() uint64 {
+	s := [...]metrics.Sample{
 		{Name: "/memory/classes/total:bytes"},
 		{Name: "/memory/classes/heap/released:bytes"},
 		{Name: "/memory/classes/heap/free:bytes"},
 	}
-}
-
-// inUse is the memory the process holds for its own use: all the runtime
-// has mapped, less what it returned to the system or keeps free. Objects
-// not yet swept count until the next collection.
-func (w *memoryWatch) inUse() uint64 {
-	metrics.Read(w.samples)
-	var v [3]uint64
-	for i, s := range w.samples {
-		if s.Value.Kind() == metrics.KindUint64 {
-			v[i] = s.Value.Uint64()
+	metrics.Read(s[:])
+	var v [len(s)]uint64
+	for i := range s {
+		if s[i].Value.Kind() == metrics.KindUint64 {
+			v[i] = s[i].Value.Uint64()
 		}
 	}
 	return v[0] - v[1] - v[2]
@@ -104,33 +103,52 @@ func (w *memoryWatch) loop() {
 func (w *memoryWatch) share(f float64) uint64 { return uint64(float64(w.limit) * f) }
 
 func (w *memoryWatch) tick() {
-	now := w.inUse()
+	now := inUse()
 	if now > w.last {
 		w.blame(now - w.last)
 	}
 	w.last = now
-	if now < w.share(gcShare) {
-		if now < w.share(clearShare) {
-			w.short.Store(false)
-		}
-		return
-	}
-	if now < w.limit && time.Since(w.lastGC) < gcEvery {
-		return
-	}
-	runtime.GC()
-	w.lastGC = time.Now()
-	live := w.inUse()
-	w.last = live
 	switch {
-	case live >= w.share(stopShare):
+	case now >= w.limit:
 		w.short.Store(true)
-		w.stopCulprit(live)
-	case live >= w.share(shortShare):
-		w.short.Store(true)
-	case live < w.share(clearShare):
+		w.stopCulprit(now, 0)
+		w.collect()
+	case now >= w.share(gcShare):
+		// A run blamed for half the limit is the cause, live or not: it
+		// could double before a collection of this heap ends.
+		if !w.stopCulprit(now, w.share(ownShare)) {
+			w.collect()
+		}
+	case now < w.share(clearShare):
 		w.short.Store(false)
 	}
+}
+
+// collect starts a collection on a goroutine of its own, unless one runs
+// or one started less than gcEvery ago, and judges what is live after it.
+// The ticks go on meanwhile: a collection of a large heap takes longer
+// than a bomb needs to double it.
+func (w *memoryWatch) collect() {
+	if time.Since(w.lastGC) < gcEvery || !w.gcRunning.CompareAndSwap(false, true) {
+		return
+	}
+	w.lastGC = time.Now()
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer w.gcRunning.Store(false)
+		runtime.GC()
+		live := inUse()
+		switch {
+		case live >= w.share(stopShare):
+			w.short.Store(true)
+			w.stopCulprit(live, 0)
+		case live >= w.share(shortShare):
+			w.short.Store(true)
+		case live < w.share(clearShare):
+			w.short.Store(false)
+		}
+	}()
 }
 
 // blame shares grown bytes among the runs running Lua now.
@@ -154,13 +172,14 @@ func (w *memoryWatch) blame(grown uint64) {
 	}
 }
 
-// stopCulprit stops the run blamed for the most growth, unless a run it
-// stopped has not ended yet (its memory is freed when it has).
-func (w *memoryWatch) stopCulprit(live uint64) {
+// stopCulprit stops the run blamed for the most growth, if it is blamed
+// for at least least bytes, unless a run it stopped has not ended yet (its
+// memory is freed when it has). It reports whether a run is stopping.
+func (w *memoryWatch) stopCulprit(live, least uint64) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stopping != nil {
-		return
+		return true
 	}
 	var culprit *run
 	for r := range w.runs {
@@ -168,8 +187,8 @@ func (w *memoryWatch) stopCulprit(live uint64) {
 			culprit = r
 		}
 	}
-	if culprit == nil {
-		return
+	if culprit == nil || culprit.grown < least {
+		return false
 	}
 	w.stopping = culprit
 	w.stops.Add(1)
@@ -178,6 +197,7 @@ func (w *memoryWatch) stopCulprit(live uint64) {
 			"in_use", live, "limit", w.limit, "grown_while_running", culprit.grown)
 	}
 	culprit.cancel(errMemoryLimit)
+	return true
 }
 
 // enter registers a run; leave ends its registration.

@@ -15,9 +15,7 @@ import (
 // once the memory is freed.
 func TestMemoryLimit(t *testing.T) {
 	runtime.GC()
-	w := &memoryWatch{}
-	w.samples = newMemoryWatchSamples()
-	limit := int64(w.inUse()) + 256<<20
+	limit := int64(inUse()) + 256<<20
 	e := New(Config{MemoryLimit: limit, FS: fstest.MapFS{
 		"bomb.lasp":  {Data: []byte("<% local t = {}\nfor i = 1, 1e9 do t['k' .. i] = ('x'):rep(1000) .. i end %>")},
 		"sleep.lasp": {Data: []byte("<% Server.Sleep(0.5) %>slept")},
