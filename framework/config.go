@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -64,13 +65,33 @@ type Config struct {
 	// stay idle before it ends. Zero means 20 minutes.
 	SessionTimeout time.Duration
 
-	// MaxRequestBody bounds a request body (Request.Form, Request.Body).
-	// Zero means 10 MiB.
+	// MaxRequestBody bounds a request body (Request.Form, Request.Body),
+	// uploads included: a larger one answers 413. Zero means 32 MiB.
 	MaxRequestBody int64
+
+	// MaxBodyMemory bounds the memory that the bodies of all requests in
+	// flight may hold together. Before its page runs, a request with a
+	// body reserves twice its declared length (twice MaxRequestBody when
+	// the length is not declared); while the reservations in flight leave
+	// too little, it waits, for up to ScriptTimeout, then answers 503 with
+	// Retry-After. A multipart body reserves the same, though its files go
+	// to temporary files: the reservation bounds their disk use too.
+	// Zero means four times MaxRequestBody (128 MiB by default); it must
+	// be at least twice MaxRequestBody.
+	MaxBodyMemory int64
 
 	// MaxResponseBuffer bounds the output a page holds in its buffer.
 	// Zero means 4 MiB.
 	MaxResponseBuffer int
+
+	// MemoryLimit is the memory, in bytes, the server may use (SPEC 9): a
+	// page whose script drives the process past it is stopped with a
+	// runtime error naming the limit, and while memory is short new pages
+	// answer 503 with Retry-After. Zero means DefaultMemoryLimit(); a
+	// negative value turns the watch off. The limit is the process's, so
+	// an embedding program should set Go's own (debug.SetMemoryLimit) to
+	// it as well, as serve does.
+	MemoryLimit int64
 
 	// Components are the Go components pages can create by progid, besides
 	// the built-in Lasp.Dictionary and Lasp.Counters.
@@ -103,6 +124,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxRequestBody < 0 {
 		errs = append(errs, errors.New("framework: negative MaxRequestBody"))
+	}
+	if c.MaxBodyMemory < 0 {
+		errs = append(errs, errors.New("framework: negative MaxBodyMemory"))
+	}
+	if maxBody := cmp.Or(c.MaxRequestBody, defaultMaxRequestBody); c.MaxBodyMemory > 0 && c.MaxBodyMemory < twice(maxBody) {
+		errs = append(errs, fmt.Errorf("framework: MaxBodyMemory (%d) must be at least twice MaxRequestBody (%d)", c.MaxBodyMemory, maxBody))
 	}
 	if err := scripting.CheckComponents(c.Components); err != nil {
 		errs = append(errs, err)

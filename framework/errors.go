@@ -18,9 +18,16 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, id string, rw *res
 	switch {
 	case errors.Is(err, errShuttingDown):
 		status = http.StatusServiceUnavailable
-	case errors.Is(err, errSessionBusy), errors.Is(err, scripting.ErrBusy), errors.Is(err, errStoreDown):
+	case errors.Is(err, errSessionBusy), errors.Is(err, scripting.ErrBusy), errors.Is(err, errStoreDown), errors.Is(err, errBodyBusy), errors.Is(err, errMemoryShort):
 		status = http.StatusServiceUnavailable
 		s.log.Warn("request refused", "request_id", id, "path", r.URL.Path, "err", err.Error())
+	case errors.Is(err, errTooLarge):
+		// Also through a page's runtime error: a body over MaxRequestBody
+		// that the page did not catch with pcall.
+		status = http.StatusRequestEntityTooLarge
+	case errors.Is(err, errBadRequest):
+		status = http.StatusBadRequest
+		s.log.Debug("malformed request", "request_id", id, "path", r.URL.Path, "err", err.Error())
 	case errors.As(err, &se):
 		if se.Kind == scripting.Canceled {
 			s.log.Debug("request canceled", "request_id", id, "path", r.URL.Path)
@@ -28,8 +35,6 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, id string, rw *res
 		}
 	case errors.Is(err, errNotFound), errors.Is(err, fs.ErrNotExist):
 		status = http.StatusNotFound
-	case errors.Is(err, errTooLarge):
-		status = http.StatusRequestEntityTooLarge
 	}
 	if status == http.StatusInternalServerError {
 		s.logError(r, id, err, se)

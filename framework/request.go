@@ -1,36 +1,49 @@
 package framework
 
 import (
-	"bytes"
-	"errors"
-	"io"
-	"mime"
 	"mime/multipart"
 	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
 	"strings"
+	"time"
 
 	"lasp/scripting"
 )
 
-// request adapts *http.Request to scripting.Request. The body is read once,
-// on first use, and bounded.
+// request adapts *http.Request to scripting.Request. Its body is read on
+// first use, bounded, and within the reading page's script timeout (body.go).
 type request struct {
 	r       *http.Request
+	w       http.ResponseWriter // the response, whose connection bounds body reads
 	maxBody int64
 
-	query    url.Values
-	body     []byte
+	query url.Values
+	// backstop is the connection's read deadline outside the page's own
+	// reads of the body (newRequest); zero when it has none.
+	backstop time.Time
+
+	body     string // the whole body, once Body has read it
 	bodyErr  error
 	bodyRead bool
+	// streamed says that a multipart form was parsed straight from the
+	// connection: the body is gone, and Body cannot read it any more.
+	streamed bool
+	received int64 // bytes of the body read so far
+
 	form     url.Values
 	formErr  error
 	formRead bool
+	// multipart is the parsed multipart form, files included (those past
+	// multipartMemory in temporary files); close removes the files.
+	multipart *multipart.Form
 }
 
-var _ scripting.Request = (*request)(nil)
+var (
+	_ scripting.Request     = (*request)(nil)
+	_ scripting.BodyRequest = (*request)(nil)
+)
 
 func (q *request) Query() url.Values {
 	if q.query == nil {
@@ -40,47 +53,6 @@ func (q *request) Query() url.Values {
 }
 
 func (q *request) RawQuery() string { return q.r.URL.RawQuery }
-
-func (q *request) Body() ([]byte, error) {
-	if !q.bodyRead {
-		q.bodyRead = true
-		if q.r.Body != nil {
-			q.body, q.bodyErr = io.ReadAll(http.MaxBytesReader(nil, q.r.Body, q.maxBody))
-		}
-	}
-	return q.body, q.bodyErr
-}
-
-func (q *request) Form() (url.Values, error) {
-	if q.formRead {
-		return q.form, q.formErr
-	}
-	q.formRead = true
-	q.form = url.Values{}
-	mt, params, _ := mime.ParseMediaType(q.r.Header.Get("Content-Type"))
-	if mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data" {
-		return q.form, nil
-	}
-	body, err := q.Body()
-	if err != nil {
-		q.formErr = err
-		return q.form, err
-	}
-	if mt == "application/x-www-form-urlencoded" {
-		q.form, q.formErr = url.ParseQuery(string(body))
-		return q.form, q.formErr
-	}
-	f, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(q.maxBody)
-	if err != nil {
-		q.formErr = err
-		return q.form, err
-	}
-	defer f.RemoveAll()
-	for k, v := range f.Value {
-		q.form[k] = v
-	}
-	return q.form, nil
-}
 
 func (q *request) Cookie(name string) (string, bool) {
 	c, err := q.r.Cookie(name)
@@ -189,10 +161,4 @@ func itoa(n int64) string {
 			return string(b[i:])
 		}
 	}
-}
-
-// tooLarge reports whether err comes from a body over its bound.
-func tooLarge(err error) bool {
-	var mbe *http.MaxBytesError
-	return errors.As(err, &mbe) || errors.Is(err, multipart.ErrMessageTooLarge)
 }

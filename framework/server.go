@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/securecookie"
+	"golang.org/x/sync/semaphore"
 
 	"lasp/scope"
 	"lasp/scope/redisstore"
@@ -54,6 +55,10 @@ type Server struct {
 	sessions  sessionStore
 	codecs    []securecookie.Codec // sign and encrypt a session cookie that holds an ID
 
+	// bodyMemory is Config.MaxBodyMemory, shared by the bodies of the
+	// requests in flight (admitBody).
+	bodyMemory *semaphore.Weighted
+
 	mu       sync.Mutex
 	closing  bool
 	inflight sync.WaitGroup
@@ -84,7 +89,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.SessionTimeout = 20 * time.Minute
 	}
 	if cfg.MaxRequestBody == 0 {
-		cfg.MaxRequestBody = 10 << 20
+		cfg.MaxRequestBody = defaultMaxRequestBody
+	}
+	if cfg.MaxBodyMemory == 0 {
+		cfg.MaxBodyMemory = twice(twice(cfg.MaxRequestBody))
 	}
 	if cfg.MaxResponseBuffer == 0 {
 		cfg.MaxResponseBuffer = 4 << 20
@@ -92,14 +100,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.MemoryLimit == 0 {
+		cfg.MemoryLimit = DefaultMemoryLimit()
+	}
 	var id [4]byte
 	rand.Read(id[:])
 	s := &Server{
-		cfg:      cfg,
-		fsys:     cfg.Root,
-		log:      cfg.Logger,
-		idPrefix: hex.EncodeToString(id[:]),
-		app:      scope.NewContents("Application"),
+		cfg:        cfg,
+		fsys:       cfg.Root,
+		log:        cfg.Logger,
+		idPrefix:   hex.EncodeToString(id[:]),
+		bodyMemory: semaphore.NewWeighted(cfg.MaxBodyMemory),
+		app:        scope.NewContents("Application"),
 		engine: scripting.New(scripting.Config{
 			FS:            cfg.Root,
 			Dir:           cfg.Dir,
@@ -108,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 			MaxOutput:     cfg.MaxResponseBuffer,
 			Logger:        cfg.Logger,
 			Components:    cfg.Components,
+			MemoryLimit:   max(cfg.MemoryLimit, 0),
 		}),
 	}
 	s.appContents = scripting.Local(s.app)
@@ -208,6 +221,20 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 	if !t.page {
 		return serveStatic(rw.w, r, s.fsys, t.name)
 	}
+	if s.engine.MemoryShort() {
+		return errMemoryShort
+	}
+	query, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
+	release, err := s.admitBody(r)
+	if err != nil {
+		return err
+	}
+	defer release()
+	req := s.newRequest(rw.w, r, query)
+	defer s.closeRequest(req, id)
 	g, err := s.start(r.Context(), id)
 	if err != nil {
 		return err
@@ -216,7 +243,7 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
-	env := &scripting.Env{RequestID: id, PageObjects: g.pageObjects}
+	env := &scripting.Env{RequestID: id, PageObjects: g.pageObjects, Request: req}
 	mode := p.Directives.EnableSessionState
 	if mode == "False" {
 		env.NoSession = "the page has EnableSessionState=False"
@@ -231,18 +258,25 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 	return s.runPage(rw, r, p, env)
 }
 
-// runPage runs p for r, completing env with the request's parts.
+// runPage runs p for r, completing env with the request's parts: a
+// request of its own when env has none (500.lasp).
 func (s *Server) runPage(rw *response, r *http.Request, p *scripting.Page, env *scripting.Env) error {
-	req := &request{r: r, maxBody: s.cfg.MaxRequestBody}
-	env.Request = req
+	if env.Request == nil {
+		req := &request{r: r, w: rw.w, maxBody: s.cfg.MaxRequestBody}
+		defer s.closeRequest(req, env.RequestID)
+		env.Request = req
+	}
 	env.Response = rw
 	env.Log = s.log
 	env.Application, env.ApplicationLock = s.application(r.Context())
-	err := s.engine.Run(r.Context(), rw, p, env)
-	if err != nil && (tooLarge(req.bodyErr) || tooLarge(req.formErr)) {
-		return errTooLarge
+	return s.engine.Run(r.Context(), rw, p, env)
+}
+
+// closeRequest removes the temporary files of req's multipart form.
+func (s *Server) closeRequest(req *request, id string) {
+	if err := req.close(); err != nil {
+		s.log.Error("removing an upload's temporary files", "request_id", id, "err", err.Error())
 	}
-	return err
 }
 
 // Close ends the application gracefully: new requests are refused with 503,
@@ -271,7 +305,7 @@ func (s *Server) Close(ctx context.Context) error {
 
 var (
 	errShuttingDown = errors.New("the server is shutting down")
-	errTooLarge     = errors.New("the request body is too large")
 	errSessionBusy  = errors.New("the session stayed busy for the whole script timeout")
+	errMemoryShort  = errors.New("memory is short: the server is near its memory limit")
 	errNoSession    = errors.New("a Session object needs a session, and this page has EnableSessionState=False")
 )

@@ -423,7 +423,7 @@ func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string,
 	start := s.eventEnv(g, id)
 	start.Session, start.Declared = v, env.Declared
 	s.keepObjects(g, v, start)
-	start.Request, start.Response = &request{r: r, maxBody: s.cfg.MaxRequestBody}, rw
+	start.Request, start.Response = env.Request, rw // the page's: one body, read once
 	if err := s.engine.RunEvent(r.Context(), g.page, "Session_OnStart", start); err != nil {
 		v.finish(context.WithoutCancel(r.Context()))
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -20,7 +21,11 @@ import (
 
 const (
 	// readHeaderTimeout bounds how long a client may take to send its
-	// request headers (slowloris).
+	// request headers (slowloris). There is deliberately no ReadTimeout:
+	// it would be fixed when the request starts, cutting off the upload of
+	// a page that raised its Server.ScriptTimeout. The framework bounds
+	// reading a body instead: by the reading page's script timeout, and
+	// otherwise by -script-timeout from the request's start.
 	readHeaderTimeout = 10 * time.Second
 
 	// idleTimeout closes keep-alive connections that stay idle this long.
@@ -46,7 +51,15 @@ type options struct {
 	sessionStore     string
 	applicationStore string
 	keys             string
+	maxRequestBody   int64
+	// memoryLimit is -memory-limit: autoMemoryLimit until given, 0 for
+	// no limit.
+	memoryLimit int64
 }
+
+// autoMemoryLimit stands for the default -memory-limit, worked out from
+// the machine when serve starts (framework.DefaultMemoryLimit).
+const autoMemoryLimit = -1
 
 // usageError is a mistake in the command line or in a LASP_* variable; main
 // exits 2 for it. reported says the flag package has already printed it
@@ -95,6 +108,10 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fset.StringVar(&o.sessionStore, "session-store", "memory", "where sessions are kept: `memory` (this process), cookie (in the encrypted cookie) or redis://host:port/db (shared by a farm); cookie and redis need -keys")
 	fset.StringVar(&o.applicationStore, "application-store", "memory", "where Application's contents live: `memory` (this process) or redis://host:port/db (shared by a farm; Application:Lock() is then farm-wide)")
 	fset.DurationVar(&o.sessionTimeout, "session-timeout", 20*time.Minute, "default Session.Timeout: idle time after which a session ends, as a Go `duration`")
+	o.maxRequestBody = 32 << 20
+	fset.Var(sizeValue{&o.maxRequestBody}, "max-request-body", "the largest request body, uploads included, as a `size` (bytes, or with KiB, MiB, GiB); larger answers 413")
+	o.memoryLimit = autoMemoryLimit
+	fset.Var(sizeValue{&o.memoryLimit}, "memory-limit", "the memory the server may use, as a `size`: a page that drives it past this is stopped, and new pages answer 503 while memory is short; 0 means no limit (default: 3/4 of physical memory or of the cgroup's limit, less under an address-space limit)")
 	fset.Usage = func() {
 		w := fset.Output()
 		fmt.Fprint(w, `Usage:
@@ -158,6 +175,9 @@ Flags:
 	if o.scriptTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%s must be positive, not %v", sourceOf(source, "script-timeout"), o.scriptTimeout))
 	}
+	if o.maxRequestBody <= 0 {
+		errs = append(errs, fmt.Errorf("%s must be positive", sourceOf(source, "max-request-body")))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return o, &usageError{err: err}
 	}
@@ -198,6 +218,18 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-keys: %w", err)
 		}
 	}
+	memoryLimit := o.memoryLimit
+	switch memoryLimit {
+	case autoMemoryLimit:
+		memoryLimit = framework.DefaultMemoryLimit()
+	case 0:
+		memoryLimit = -1 // framework: no watch
+	}
+	if memoryLimit > 0 {
+		// Go's collector works harder as the heap nears the limit, before
+		// the watch has to stop anything.
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	app, err := framework.New(framework.Config{
 		Keys:             keys,
 		Root:             root.FS(),
@@ -207,6 +239,8 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		SessionTimeout:   o.sessionTimeout,
 		SessionStore:     o.sessionStore,
 		ApplicationStore: o.applicationStore,
+		MaxRequestBody:   o.maxRequestBody,
+		MemoryLimit:      memoryLimit,
 		Logger:           logger,
 	})
 	if err != nil {
@@ -220,7 +254,8 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return errors.Join(err, app.Close(closeCtx))
 	}
 	addr := ln.Addr().String()
-	logger.Info("listening", "addr", addr, "root", dir, "dev", o.dev, "script_timeout", o.scriptTimeout)
+	logger.Info("listening", "addr", addr, "root", dir, "dev", o.dev, "script_timeout", o.scriptTimeout,
+		"memory_limit", formatSize(max(memoryLimit, 0)))
 	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
 
 	srv := &http.Server{

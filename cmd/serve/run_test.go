@@ -280,6 +280,21 @@ func TestParseOptions(t *testing.T) {
 		{name: "bad duration variable", env: map[string]string{"LASP_SCRIPT_TIMEOUT": "soon"}, wantErr: `invalid value "soon" for LASP_SCRIPT_TIMEOUT`},
 		{name: "bad bool variable", env: map[string]string{"LASP_DEV": "maybe"}, wantErr: `invalid value "maybe" for LASP_DEV`},
 		{name: "negative variable", env: map[string]string{"LASP_SCRIPT_TIMEOUT": "-1s"}, wantErr: "LASP_SCRIPT_TIMEOUT must be positive"},
+		{
+			name: "sizes",
+			args: []string{"-memory-limit", "512MiB", "-max-request-body", "1MiB"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory",
+				maxRequestBody: 1 << 20, memoryLimit: 512 << 20},
+		},
+		{
+			name: "no memory limit",
+			env:  map[string]string{"LASP_MEMORY_LIMIT": "0"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory",
+				maxRequestBody: 32 << 20, memoryLimit: 0},
+		},
+		{name: "bad size", args: []string{"-memory-limit", "lots"}, wantErr: `invalid value "lots" for flag -memory-limit`},
+		{name: "bad size variable", env: map[string]string{"LASP_MAX_REQUEST_BODY": "1.5MiB"}, wantErr: `invalid value "1.5MiB" for LASP_MAX_REQUEST_BODY`},
+		{name: "zero body", args: []string{"-max-request-body", "0"}, wantErr: "-max-request-body must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,6 +313,9 @@ func TestParseOptions(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatalf("unexpected error: %v", err)
+			}
+			if tt.want.maxRequestBody == 0 && tt.want.memoryLimit == 0 { // the sizes' defaults
+				tt.want.maxRequestBody, tt.want.memoryLimit = 32<<20, autoMemoryLimit
 			}
 			if got != tt.want {
 				t.Errorf("options = %+v, want %+v", got, tt.want)
@@ -636,5 +654,42 @@ func TestSignal(t *testing.T) {
 	}
 	if logs := stderr.String(); !strings.Contains(logs, "msg=stopped") {
 		t.Errorf("logs lack msg=stopped:\n%s", logs)
+	}
+}
+
+// TestMaxRequestBody runs the command with -max-request-body, or its
+// variable: a body over it answers 413, one at it reaches the page.
+func TestMaxRequestBody(t *testing.T) {
+	root := t.TempDir()
+	writeApp(t, root, map[string]string{"form.lasp": `<%= #Request.Form("a") %>`})
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+	}{
+		{name: "flag", args: []string{"-root", root, "-addr", "127.0.0.1:0", "-max-request-body", "1KiB"}},
+		{name: "variable", args: []string{"-root", root, "-addr", "127.0.0.1:0"}, env: map[string]string{"LASP_MAX_REQUEST_BODY": "1KiB"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServe(t, tt.args, tt.env)
+			for _, c := range []struct {
+				value  int // bytes of the field a: the body has 2 more
+				status int
+				want   string
+			}{
+				{value: 1022, status: 200, want: "1022"},
+				{value: 1023, status: 413},
+			} {
+				resp, err := http.Post(s.url+"/form.lasp", "application/x-www-form-urlencoded", strings.NewReader("a="+strings.Repeat("x", c.value)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != c.status || !strings.Contains(string(body), c.want) {
+					t.Errorf("a body of %d bytes: %d %q, want %d %q", c.value+2, resp.StatusCode, body, c.status, c.want)
+				}
+			}
+		})
 	}
 }
