@@ -34,13 +34,20 @@ var (
 
 func (a *farmApp) Name() string { return "Application" }
 
-// call bounds a Redis call and turns its failure into errStoreDown.
+// call bounds a Redis call and turns its failure into errStoreDown (503),
+// unless it is a write whose outcome Redis did not tell: a write asks
+// again while its reply is lost (redisstore.Store.AppSet, bounded by the
+// lease rather than by this call), and one that may have applied must not
+// answer 503.
 func (a *farmApp) call(f func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(a.ctx, 5*time.Second)
 	defer cancel()
 	err := f(ctx)
 	if errors.Is(err, redisstore.ErrLeaseLost) {
 		return fmt.Errorf("Application: the write was refused: this page held Application:Lock() past its lease")
+	}
+	if errors.Is(err, redisstore.ErrUnknown) {
+		return fmt.Errorf("Application: %w", err)
 	}
 	if err != nil && a.ctx.Err() == nil {
 		return fmt.Errorf("Application: %w", a.s.storeDown("application", err))

@@ -3,11 +3,15 @@ package framework
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,6 +105,107 @@ func TestFarmFence(t *testing.T) {
 	}
 	if got := mustFetch(t, a, c, "/n.lasp"); got != "2" {
 		t.Errorf("n = %q, want 2", got)
+	}
+}
+
+// TestFarmRedisStall: Redis stalls (SIGSTOP) in the middle of a load, for
+// longer than go-redis's timeouts, then resumes and runs, late, the
+// commands that waited. Sixteen clients count in their sessions, each
+// sending its next request once the last one is answered, alternating
+// between the two servers. A request whose commit's reply was lost waits
+// until Redis tells its outcome: every 200 shows the next number (no
+// request that failed had applied, none that succeeded was lost), the
+// others answer 503, and after the stall the counting goes on.
+func TestFarmRedisStall(t *testing.T) {
+	files := maps.Clone(farmFiles)
+	// A page that holds the lock a while: most requests are between their
+	// lock and their commit when Redis stalls.
+	files["count.lasp"] = `<% Session["n"] = (Session["n"] or 0) + 1 Server.Sleep(0.02) %><%= Session["n"] %>`
+	a, b, redis := farm(t, files)
+	const (
+		clients = 16
+		stall   = 5 * time.Second  // past go-redis's 2 s read timeout, twice; within the 10 s lease
+		after   = 3                // answers each client gets after the stall
+		bound   = 25 * time.Second // the whole load
+		maxReqs = 2000             // requests of one client, at most
+	)
+	start := time.Now()
+	var resumed atomic.Int64 // UnixNano of the resume, 0 before
+	type tally struct {
+		last, ok, refused, okAfter int
+		spanned                    bool // a 200 to a request sent before the stall and answered after it
+	}
+	tallies := make([]tally, clients)
+	browsers := make([]*http.Client, clients)
+	var warm sync.WaitGroup // every client has its session
+	warm.Add(clients)
+	var wg sync.WaitGroup
+	for i := range clients {
+		browsers[i] = client(t, a)
+		browsers[i].Timeout = bound
+		wg.Go(func() {
+			c, tl := browsers[i], &tallies[i]
+			for r := 0; r < maxReqs && time.Since(start) < bound; r++ {
+				sent := time.Now()
+				res, err := c.Get([]*app{a, b}[(i+r)%2].URL + "/count.lasp")
+				if err != nil {
+					t.Errorf("client %d: %v", i, err)
+					break
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				switch res.StatusCode {
+				case 200:
+					n, _ := strconv.Atoi(string(body))
+					if n != tl.last+1 {
+						t.Errorf("client %d: 200 with %d after %d: a failed request applied, or a successful one was lost", i, n, tl.last)
+					}
+					tl.last = n
+					if tl.ok++; tl.ok == 2 {
+						warm.Done()
+					}
+					if at := resumed.Load(); at != 0 && time.Now().UnixNano() > at {
+						tl.okAfter++
+						tl.spanned = tl.spanned || sent.Before(time.Unix(0, at).Add(-stall))
+					}
+				case 503:
+					tl.refused++
+				default:
+					t.Errorf("client %d: status %d: %s", i, res.StatusCode, body)
+				}
+				if tl.okAfter >= after {
+					break
+				}
+			}
+			if tl.ok < 2 {
+				warm.Done()
+			}
+		})
+	}
+	warm.Wait()
+	redis.Pause()
+	time.Sleep(stall) // the subject of the test: Redis silent this long
+	resumed.Store(time.Now().UnixNano())
+	redis.Resume()
+	wg.Wait()
+
+	ok, refused, spanned := 0, 0, 0
+	for i, tl := range tallies {
+		ok, refused = ok+tl.ok, refused+tl.refused
+		if tl.spanned {
+			spanned++
+		}
+		if tl.okAfter < after {
+			t.Errorf("client %d: %d answers after the stall, want %d", i, tl.okAfter, after)
+		}
+		// Nothing applied after the last answer either.
+		if got := mustFetch(t, b, browsers[i], "/n.lasp"); got != strconv.Itoa(tl.last) {
+			t.Errorf("client %d: the session holds %s, but the last 200 said %d", i, got, tl.last)
+		}
+	}
+	t.Logf("%d answered 200 (%d clients' across the whole stall), %d 503, in %v", ok, spanned, refused, time.Since(start).Round(time.Millisecond))
+	if spanned == 0 {
+		t.Error("no request in flight through the stall answered 200: the test did not wait for an outcome")
 	}
 }
 

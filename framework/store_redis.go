@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -29,13 +30,19 @@ type redisStore struct {
 	swept sync.WaitGroup
 	mu    sync.Mutex
 	known map[string]string // cookie → session ID, for cookies that decoded
+	// undone are the sessions whose Session_OnEnd ran but whose Done got no
+	// answer, by ID, with their claims: the sweep asks again.
+	undone map[string]string
 }
 
-// redisState is what a request holds of its session in Redis.
+// redisState is what a request (or the sweep) holds of its session in
+// Redis.
 type redisState struct {
 	lock      *redisstore.Record // the lock taken, nil without
 	release   func()             // stops renewing the lease
 	committed bool               // the commit released the lock
+	claim     string             // the claim on an ended session, for Done after its Session_OnEnd
+	undone    bool               // Done got no answer: the sweep asks again
 }
 
 func newRedisStore(s *Server, url string) (*redisStore, error) {
@@ -46,7 +53,8 @@ func newRedisStore(s *Server, url string) (*redisStore, error) {
 	if s.cfg.ScriptTimeout*2 > st.ClaimFor {
 		st.ClaimFor = s.cfg.ScriptTimeout * 2 // Session_OnEnd may take a whole script timeout
 	}
-	m := &redisStore{s: s, st: st, stop: make(chan struct{}), known: map[string]string{}, locks: lockTable{m: map[string]*tableLock{}}}
+	m := &redisStore{s: s, st: st, stop: make(chan struct{}), known: map[string]string{}, undone: map[string]string{},
+		locks: lockTable{m: map[string]*tableLock{}}}
 	m.swept.Add(1)
 	go m.sweep()
 	return m, nil
@@ -163,12 +171,20 @@ func (m *redisStore) save(ctx context.Context, w http.ResponseWriter, r *http.Re
 	default:
 		err = m.st.Commit(ctx, rec.id, state.lock, raw, timeout, abandon)
 		state.committed = err == nil
+		if state.committed && abandon {
+			state.claim = state.lock.Token // the commit claimed its Session_OnEnd
+		}
 	}
-	if errors.Is(err, redisstore.ErrLeaseLost) {
+	// The store knows the outcome (it asks again while a reply is lost):
+	// refused answers 503, and unknown (Redis silent past the lease) 500,
+	// for a 503 would say that nothing changed.
+	switch {
+	case errors.Is(err, redisstore.ErrLeaseLost):
 		m.s.log.Error("a page held its session past the lock's lease; its changes were refused", "session", rec.id[:8])
 		return fmt.Errorf("%w: %v", errSessionBusy, err)
-	}
-	if err != nil {
+	case errors.Is(err, redisstore.ErrUnknown):
+		return fmt.Errorf("saving session %s: %w", rec.id[:8], err)
+	case err != nil:
 		return m.down(err)
 	}
 	return nil
@@ -191,13 +207,57 @@ func (m *redisStore) leave(rec *record, owner any) {
 	state.lock = nil
 }
 
+// ended removes a session whose Session_OnEnd ran, so that no server
+// claims it again: Done asks again while its reply is lost, up to the
+// store's lease, and after that the sweep asks again until Redis answers.
+// Only if no Done reaches Redis before the claim lapses (ClaimFor), and
+// another server claims the session meanwhile, does its event run again.
 func (m *redisStore) ended(ctx context.Context, rec *record) {
 	if rec.isNew {
 		return
 	}
-	if err := m.st.Done(ctx, rec.id); err != nil {
-		m.down(err) // claimed again later: Session_OnEnd may run twice
+	state := rec.state.(*redisState)
+	if !m.done(ctx, rec.id, state.claim) {
+		state.undone = true
+		m.mu.Lock()
+		if len(m.undone) < maxUndone {
+			m.undone[rec.id] = state.claim
+		}
+		m.mu.Unlock()
 	}
+}
+
+// maxUndone bounds the sessions whose Done the sweep asks again.
+const maxUndone = 10_000
+
+// done removes a session whose Session_OnEnd ran under claim; it reports
+// false when Redis did not answer.
+func (m *redisStore) done(ctx context.Context, id, claim string) bool {
+	switch err := m.st.Done(ctx, id, claim); {
+	case errors.Is(err, redisstore.ErrClaimLapsed):
+		m.s.log.Error("Session_OnEnd ran past its claim: another server claimed the session, and runs it again", "session", id[:8])
+	case err != nil:
+		m.down(err)
+		return false
+	}
+	return true
+}
+
+// redo asks again for the Dones that got no answer; it reports false when
+// Redis still does not answer.
+func (m *redisStore) redo() bool {
+	m.mu.Lock()
+	undone := maps.Clone(m.undone)
+	m.mu.Unlock()
+	for id, claim := range undone {
+		if !m.done(context.Background(), id, claim) {
+			return false
+		}
+		m.mu.Lock()
+		delete(m.undone, id)
+		m.mu.Unlock()
+	}
+	return true
 }
 
 // close stops the sweep. Sessions stay in Redis: they outlive the server.
@@ -226,28 +286,40 @@ func (m *redisStore) sweep() {
 			return
 		case <-time.After(sweepEvery/2 + rand.N(sweepEvery)):
 		}
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			ended, err := m.st.Claim(ctx, 100)
-			cancel()
-			if err != nil {
-				m.down(err)
-				break
-			}
-			for _, e := range ended {
-				rec := &record{id: e.ID}
-				var err error
-				if rec.data, rec.objects, err = decodeSession(e.Data); err != nil {
-					m.s.log.Error("a session in Redis does not decode", "session", e.ID[:8], "err", err.Error())
-					rec.data, rec.objects = nil, nil
-				}
-				m.s.endSession(context.Background(), rec)
-			}
-			if len(ended) < 100 {
-				break
-			}
+		if !m.redo() {
+			continue
+		}
+		for m.endDue() {
 		}
 	}
+}
+
+// endDue claims up to 100 sessions whose Session_OnEnd is due and runs
+// them; it reports whether there may be more. When Redis does not answer
+// a Done, the rest of the claim is left to lapse (ClaimFor): those
+// sessions end later, once, on whichever server claims them then.
+func (m *redisStore) endDue() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ended, err := m.st.Claim(ctx, 100)
+	cancel()
+	if err != nil {
+		m.down(err)
+		return false
+	}
+	for _, e := range ended {
+		state := &redisState{claim: e.Claim}
+		rec := &record{id: e.ID, state: state}
+		var err error
+		if rec.data, rec.objects, err = decodeSession(e.Data); err != nil {
+			m.s.log.Error("a session in Redis does not decode", "session", e.ID[:8], "err", err.Error())
+			rec.data, rec.objects = nil, nil
+		}
+		m.s.endSession(context.Background(), rec)
+		if state.undone {
+			return false
+		}
+	}
+	return len(ended) == 100
 }
 
 func (*redisStore) name() string { return "Redis" }

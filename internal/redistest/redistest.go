@@ -78,6 +78,23 @@ func (s *Server) Stop() { s.signal(syscall.SIGTERM) }
 // Kill kills the server (SIGKILL) and waits for it.
 func (s *Server) Kill() { s.signal(syscall.SIGKILL) }
 
+// Pause stalls the server (SIGSTOP), as a long pause or a hung host
+// would: its connections stay open and new ones are still accepted by the
+// kernel, but nothing is answered; commands sent meanwhile wait, and run
+// when it resumes.
+func (s *Server) Pause() { s.send(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on (SIGCONT): it runs the commands that
+// waited, late.
+func (s *Server) Resume() { s.send(syscall.SIGCONT) }
+
+func (s *Server) send(sig syscall.Signal) {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("redis-server: %v: %v", sig, err)
+	}
+}
+
 func (s *Server) signal(sig syscall.Signal) {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return

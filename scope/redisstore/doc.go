@@ -18,13 +18,17 @@
 //	o    the lock's holder (a random token per request), while locked
 //	le   the end of the holder's lease, ms
 //	end  1 once the session ended (Abandon, expiry): it is no longer found
+//	cl   the token of the claim on its Session_OnEnd, once it ended
 //
 // The key's TTL is the timeout plus a grace period, so that the sweep can
 // still read the data for Session_OnEnd; the session itself expires at dl.
 // Waiters for a lock queue in lasp:q:{ID} (a sorted set by arrival, from
-// a counter kept in lasp:w:{ID}) and show they are alive in lasp:w:{ID}. The expiry index lasp:expiry holds
-// every live session by deadline; lasp:ending the sessions whose
-// Session_OnEnd a server has claimed, by when the claim lapses.
+// a counter kept in lasp:w:{ID}) and show they are alive in lasp:w:{ID}.
+// The expiry index lasp:expiry holds every live session by deadline;
+// lasp:ending the sessions whose Session_OnEnd a server has claimed, by
+// when the claim lapses. lasp:c:{ID} remembers the session's writes
+// (creation, commits) that applied lately, by token; lasp:claim:TOKEN the
+// sessions a claim took.
 //
 // # The lock
 //
@@ -35,6 +39,19 @@
 // never overwrite what the next holder did. Waiters are granted the lock in
 // arrival order; a waiter that stops asking (its server died) is dropped
 // from the queue after StaleWaiter.
+//
+// # Outcomes
+//
+// A write's reply can be lost (a timeout, a reset connection, a Redis that
+// stalled and runs the write late), and go-redis may send it again. So
+// every write carries a token, and Redis remembers the tokens of the
+// writes that applied for twice the lease: a copy of a write that applied
+// answers as the first did and changes nothing. A writer whose reply is
+// lost asks again, until Redis answers or the lease has passed: a commit
+// (or a write under Application:Lock()) cannot apply after its lease,
+// which Redis checks by its own clock as the script runs, so Commit
+// reports nil only when the commit applied, ErrLeaseLost only when it did
+// not and never will, and ErrUnknown when Redis stayed silent.
 //
 // It imports only the standard library and go-redis: never Lua, HTTP or
 // another package of the module (deps_test.go).

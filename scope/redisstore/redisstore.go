@@ -40,8 +40,18 @@ type Store struct {
 }
 
 // ErrLeaseLost is a commit refused because the lock's lease passed (or
-// another request holds it now): nothing of the commit was applied.
+// another request holds it now): nothing of the commit was applied, and
+// nothing of it ever will be.
 var ErrLeaseLost = errors.New("the session lock's lease passed before the commit: the commit was refused")
+
+// ErrUnknown is a write whose outcome Redis did not tell: its reply was
+// lost, and asking again got no answer within the write's bound (Lease).
+// It may have applied.
+var ErrUnknown = errors.New("redis did not answer: whether the write applied is unknown")
+
+// ErrClaimLapsed is a Done that came after the caller's claim lapsed:
+// another server claimed the session since, and ends it.
+var ErrClaimLapsed = errors.New("the claim on the session lapsed: another server ends it")
 
 // Open connects to the Redis named by url (redis://host:port/db). It does
 // not wait for Redis to answer: a farm server starts while Redis is down
@@ -56,7 +66,10 @@ func Open(url string) (*Store, error) {
 	opt.DialTimeout = time.Second
 	opt.ReadTimeout = 2 * time.Second
 	opt.WriteTimeout = 2 * time.Second
-	opt.MaxRetries = 1
+	// go-redis would send a call again after a lost reply: the store does
+	// that itself, for the calls that can be sent twice (see settle), and
+	// knows then that a call that could not connect was never sent.
+	opt.MaxRetries = -1
 	quiet.Do(func() { redis.SetLogger(discard{}) }) // the store's users log its errors
 	return &Store{rdb: redis.NewClient(opt), prefix: "lasp:",
 		Lease: 10 * time.Second, Grace: 10 * time.Minute, ClaimFor: 5 * time.Minute, StaleWaiter: 2 * time.Second}, nil
@@ -85,8 +98,71 @@ func (s *Store) Client() *redis.Client { return s.rdb }
 
 func (s *Store) sessionKeys(id string) []string {
 	tag := "{" + id + "}"
-	return []string{s.prefix + "s:" + tag, s.prefix + "q:" + tag, s.prefix + "w:" + tag, s.prefix + "expiry", s.prefix + "ending"}
+	return []string{s.prefix + "s:" + tag, s.prefix + "q:" + tag, s.prefix + "w:" + tag, s.prefix + "expiry", s.prefix + "ending", s.prefix + "c:" + tag}
 }
+
+// settle runs write, an idempotent call (sent again after it applied, it
+// says so and changes nothing), under ctx. If Redis answers it, or never
+// got it, the outcome is known. If the attempt failed so that the outcome
+// is hidden (a lost reply, a timeout, a broken connection), settle sends it
+// again, after a short pause, until Redis answers or bound has passed
+// since the first attempt, whatever becomes of ctx meanwhile: a request
+// near its deadline, or whose client left, still learns whether its write
+// applied. Past bound the outcome is unknown (ErrUnknown).
+func settle(ctx context.Context, bound time.Duration, write func(context.Context) error) error {
+	until := time.Now().Add(bound)
+	err := write(ctx)
+	if err == nil || refused(err) || unsent(err) {
+		return err
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), until)
+	defer cancel()
+	for pause := 10 * time.Millisecond; ; pause = min(2*pause, 500*time.Millisecond) {
+		t := time.NewTimer(pause + rand.N(pause))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w: %v", ErrUnknown, err)
+		case <-t.C:
+		}
+		// A copy that Redis refuses answers for those sent before it (they
+		// reached Redis first, and would have made it say the write
+		// applied), unless the refusal passes (Redis is loading its data,
+		// or busy): an earlier copy may yet be answered for.
+		if err = write(ctx); err == nil || refused(err) && !passing(err) {
+			return err
+		}
+	}
+}
+
+// refused reports whether err is Redis's refusal of a call (an error
+// reply): the call did not run.
+func refused(err error) bool {
+	var reply redis.Error
+	return errors.As(err, &reply)
+}
+
+// passing reports whether err is a refusal that passes by itself.
+func passing(err error) bool {
+	for _, p := range []string{"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "NOREPLICAS", "ERR max number of clients"} {
+		if strings.HasPrefix(err.Error(), p) {
+			return true
+		}
+	}
+	return false
+}
+
+// unsent reports whether err shows that the call never reached Redis: no
+// connection could be had. go-redis does not send a call again by itself
+// (Open turns its retries off), so the error is the one attempt's.
+func unsent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial" || errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed)
+}
+
+// remembered is how long Redis remembers that a write applied, in ms:
+// twice the longest a writer asks again (Lease).
+func (s *Store) remembered() int64 { return 2 * s.Lease.Milliseconds() }
 
 // Record is a session as loaded.
 type Record struct {
@@ -104,8 +180,19 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// now is Redis's clock in ms, in a script.
+// now is Redis's clock in ms, in a script. It is read when the script
+// runs: a script that a stalled Redis runs late sees the late time.
 const now = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`
+
+// remember is a script function (after now) that records in the sorted
+// set key that the write token applied, for ms, forgetting older ones: a
+// copy of the write run later finds it there and changes nothing.
+const remember = `local function remember(key, token, ms)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - tonumber(ms))
+  redis.call('ZADD', key, now, token)
+  redis.call('PEXPIRE', key, ms)
+end
 `
 
 // lockScript grants the lock of a session to the token if it is free and
@@ -166,7 +253,7 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 			// the same (the reply was lost, or ctx ended on the way):
 			// leave no token queued and no lock held by a caller that is
 			// gone.
-			if op := (*net.OpError)(nil); !errors.As(err, &op) || op.Op != "dial" {
+			if !unsent(err) {
 				s.giveUp(keys, token)
 			}
 			if ctx.Err() != nil {
@@ -262,11 +349,18 @@ if redis.call('ZCARD', KEYS[2]) == 0 then redis.call('DEL', KEYS[3]) end
 `)
 
 // giveUp takes a waiter that gave up out of the queue and gives back a
-// lock granted to it whose grant it did not see.
+// lock granted to it whose grant it did not see. If Redis does not answer,
+// the grant may still come (a stalled Redis runs the lock's script when it
+// resumes): giveUp asks again in the background, up to Lease, so that such
+// a grant is given back at once rather than held for a whole lease.
 func (s *Store) giveUp(keys []string, token string) {
+	run := func(ctx context.Context) error { return giveUpScript.Run(ctx, s.rdb, keys, token).Err() }
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	giveUpScript.Run(ctx, s.rdb, keys, token)
+	err := run(ctx)
+	cancel()
+	if err != nil && !refused(err) {
+		go settle(context.Background(), s.Lease, run)
+	}
 }
 
 // readScript loads a session without its lock and slides its deadline.
@@ -298,21 +392,31 @@ func (s *Store) Read(ctx context.Context, id string) (*Record, error) {
 	return &Record{Data: []byte(data), Timeout: time.Duration(res[2].(int64)) * time.Millisecond}, nil
 }
 
-// createScript makes a new session. KEYS: s expiry; ARGV: data timeout
-// grace id. Returns 0 if the ID exists.
-var createScript = redis.NewScript(now + `
+// createScript makes a new session. KEYS: s expiry c; ARGV: data timeout
+// grace id token remembered. Returns 0 if the ID exists (and this
+// create's token did not make it).
+var createScript = redis.NewScript(now + remember + `
+if redis.call('ZSCORE', KEYS[3], ARGV[5]) then return 1 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local to = tonumber(ARGV[2])
 redis.call('HSET', KEYS[1], 'd', ARGV[1], 'to', to, 'dl', now + to, 'f', 0)
 redis.call('PEXPIRE', KEYS[1], to + tonumber(ARGV[3]))
 redis.call('ZADD', KEYS[2], now + to, ARGV[4])
+remember(KEYS[3], ARGV[5], ARGV[6])
 return 1
 `)
 
-// Create stores a new session.
+// Create stores a new session. Like Commit, it asks again while its reply
+// is lost, for up to Lease whatever becomes of ctx, and returns ErrUnknown
+// if Redis did not answer by then.
 func (s *Store) Create(ctx context.Context, id string, data []byte, timeout time.Duration) error {
 	k := s.sessionKeys(id)
-	n, err := createScript.Run(ctx, s.rdb, []string{k[0], k[3]}, data, timeout.Milliseconds(), s.Grace.Milliseconds(), id).Int()
+	token := newToken()
+	var n int
+	err := settle(ctx, s.Lease, func(ctx context.Context) (err error) {
+		n, err = createScript.Run(ctx, s.rdb, []string{k[0], k[3], k[5]}, data, timeout.Milliseconds(), s.Grace.Milliseconds(), id, token, s.remembered()).Int()
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -323,20 +427,28 @@ func (s *Store) Create(ctx context.Context, id string, data []byte, timeout time
 }
 
 // commitScript saves a locked session and releases its lock, if the lock
-// is still the caller's: same token, same fence, lease not passed.
-// KEYS: s expiry ending q; ARGV: token fence hasData data timeout abandon
-// grace id claim. Returns 0 refused, 1 saved, 2 ended (abandoned). Waiters
-// in the queue are told the lock is free (see wait).
-var commitScript = redis.NewScript(now + `
+// is still the caller's: same token, same fence, lease not passed (by
+// Redis's clock when the script runs). A commit whose token is remembered
+// applied already: run again, it answers as the first time and changes
+// nothing. KEYS: s expiry ending q c; ARGV: token fence hasData data
+// timeout abandon grace id claim remembered. Returns 0 refused, 1 saved,
+// 2 ended (abandoned, and claimed with the token). Waiters in the queue
+// are told the lock is free (see wait).
+var commitScript = redis.NewScript(now + remember + `
+if redis.call('ZSCORE', KEYS[5], ARGV[1]) then
+  if redis.call('HGET', KEYS[1], 'cl') == ARGV[1] then return 2 end
+  return 1
+end
 local v = redis.call('HMGET', KEYS[1], 'o', 'f', 'le')
 if v[1] ~= ARGV[1] or v[2] ~= ARGV[2] or tonumber(v[3]) < now then return 0 end
+remember(KEYS[5], ARGV[1], ARGV[10])
 if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'd', ARGV[4]) end
 local to = tonumber(ARGV[5])
 redis.call('HSET', KEYS[1], 'to', to)
 redis.call('HDEL', KEYS[1], 'o', 'le')
 if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
 if ARGV[6] == '1' then
-  redis.call('HSET', KEYS[1], 'end', 1)
+  redis.call('HSET', KEYS[1], 'end', 1, 'cl', ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[8])
   redis.call('ZADD', KEYS[3], now + tonumber(ARGV[9]), ARGV[8])
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[9]) + tonumber(ARGV[7]))
@@ -351,7 +463,14 @@ return 1
 // Commit saves the session locked as rec (data nil: unchanged) with its
 // timeout, and releases the lock; with abandon the session ends instead,
 // claimed by the caller, who must run its Session_OnEnd and then call
-// Done. ErrLeaseLost means nothing was saved.
+// Done with rec.Token.
+//
+// Its outcome is known: nil means it applied; ErrUnknown that Redis did
+// not answer in time, and it may have; any other error (ErrLeaseLost,
+// Redis unreachable, a refusal) that it did not and never will. When a
+// reply is lost, Commit asks again (the commit is idempotent) until Redis
+// answers, for up to Lease whatever becomes of ctx: by then the lease has
+// passed, and a commit that has not applied never will.
 func (s *Store) Commit(ctx context.Context, id string, rec *Record, data []byte, timeout time.Duration, abandon bool) error {
 	k := s.sessionKeys(id)
 	has, ab := "0", "0"
@@ -361,8 +480,12 @@ func (s *Store) Commit(ctx context.Context, id string, rec *Record, data []byte,
 	if abandon {
 		ab = "1"
 	}
-	n, err := commitScript.Run(ctx, s.rdb, []string{k[0], k[3], k[4], k[1]}, rec.Token, rec.Fence, has, data,
-		timeout.Milliseconds(), ab, s.Grace.Milliseconds(), id, s.ClaimFor.Milliseconds()).Int()
+	var n int
+	err := settle(ctx, s.Lease, func(ctx context.Context) (err error) {
+		n, err = commitScript.Run(ctx, s.rdb, []string{k[0], k[3], k[4], k[1], k[5]}, rec.Token, rec.Fence, has, data,
+			timeout.Milliseconds(), ab, s.Grace.Milliseconds(), id, s.ClaimFor.Milliseconds(), s.remembered()).Int()
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -444,17 +567,33 @@ func (s *Store) Hold(key string, rec *Record) (stop func()) {
 
 // claimScript claims sessions whose Session_OnEnd is due: expired ones,
 // and ended ones whose claim by another server lapsed (it died running
-// the event). KEYS: expiry ending; ARGV: max claim prefix.
+// the event). Each claimed session's cl is the claim's token, and the
+// claimed IDs are kept in the list KEYS[3] for a while: run again (its
+// reply was lost), the claim returns the same sessions, those still
+// claimed with its token, and claims no more.
+// KEYS: expiry ending claimed; ARGV: max claim prefix token remembered.
 // Returns a flat list of id, data pairs.
 var claimScript = redis.NewScript(now + `
 local out = {}
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  for _, id in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+    local v = redis.call('HMGET', ARGV[3] .. 's:{' .. id .. '}', 'cl', 'd')
+    if v[1] == ARGV[4] then table.insert(out, id) table.insert(out, v[2] or '') end
+  end
+  return out
+end
 local max, claim = tonumber(ARGV[1]), tonumber(ARGV[2])
+local function take(s, id)
+  redis.call('HSET', s, 'cl', ARGV[4])
+  redis.call('RPUSH', KEYS[3], id)
+  table.insert(out, id) table.insert(out, redis.call('HGET', s, 'd') or '')
+end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, max)) do
   local s = ARGV[3] .. 's:{' .. id .. '}'
   if redis.call('EXISTS', s) == 1 then
     redis.call('ZADD', KEYS[2], now + claim, id)
     redis.call('PEXPIRE', s, claim * 2)
-    table.insert(out, id) table.insert(out, redis.call('HGET', s, 'd') or '')
+    take(s, id)
   else
     redis.call('ZREM', KEYS[2], id)
   end
@@ -474,9 +613,10 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0
     redis.call('HDEL', s, 'o', 'le')
     redis.call('ZADD', KEYS[2], now + claim, id)
     redis.call('PEXPIRE', s, claim * 2)
-    table.insert(out, id) table.insert(out, redis.call('HGET', s, 'd') or '')
+    take(s, id)
   end
 end
+if #out > 0 then redis.call('PEXPIRE', KEYS[3], ARGV[5]) end
 return out
 `)
 
@@ -484,30 +624,63 @@ return out
 type Ended struct {
 	ID   string
 	Data []byte
+	// Claim is the token of the claim, for Done.
+	Claim string
 }
 
 // Claim takes up to max sessions whose Session_OnEnd is due, for this
 // server to run; after each, call Done. Two servers never claim one
-// session at once; a claim not done within ClaimFor is taken again.
+// session at once; a claim not done within ClaimFor is taken again. A
+// claim whose reply was lost is asked again (it is idempotent), for up to
+// Lease whatever becomes of ctx: the sessions it took are not left to
+// lapse.
 func (s *Store) Claim(ctx context.Context, max int) ([]Ended, error) {
-	res, err := claimScript.Run(ctx, s.rdb, []string{s.prefix + "expiry", s.prefix + "ending"}, max, s.ClaimFor.Milliseconds(), s.prefix).StringSlice()
+	token := newToken()
+	keys := []string{s.prefix + "expiry", s.prefix + "ending", s.prefix + "claim:" + token}
+	var res []string
+	err := settle(ctx, s.Lease, func(ctx context.Context) (err error) {
+		res, err = claimScript.Run(ctx, s.rdb, keys, max, s.ClaimFor.Milliseconds(), s.prefix, token, s.remembered()).StringSlice()
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Ended, 0, len(res)/2)
 	for i := 0; i+1 < len(res); i += 2 {
-		out = append(out, Ended{ID: res[i], Data: []byte(res[i+1])})
+		out = append(out, Ended{ID: res[i], Data: []byte(res[i+1]), Claim: token})
 	}
 	return out, nil
 }
 
-// Done removes a session whose Session_OnEnd has run.
-func (s *Store) Done(ctx context.Context, id string) error {
+// doneScript removes a session whose Session_OnEnd has run, unless another
+// claim than the caller's holds it. KEYS: s q w c ending; ARGV: id claim.
+// Returns 0 when the claim lapsed and was taken again.
+var doneScript = redis.NewScript(`
+local cl = redis.call('HGET', KEYS[1], 'cl')
+if cl and cl ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('ZREM', KEYS[5], ARGV[1])
+return 1
+`)
+
+// Done removes a session whose Session_OnEnd has run under claim (the
+// token of Ended.Claim, or of the Record whose commit abandoned it), so
+// that it is never claimed again. It is idempotent: while its reply is
+// lost it asks again, for up to Lease whatever becomes of ctx, and returns
+// ErrUnknown if Redis did not answer. The caller should then call it again
+// later: if no Done reaches Redis before the claim lapses, the session's
+// Session_OnEnd runs again, on whichever server claims it. ErrClaimLapsed
+// means that happened already.
+func (s *Store) Done(ctx context.Context, id, claim string) error {
 	k := s.sessionKeys(id)
-	pipe := s.rdb.TxPipeline()
-	pipe.Del(ctx, k[0], k[1], k[2])
-	pipe.ZRem(ctx, k[4], id)
-	_, err := pipe.Exec(ctx)
+	var n int
+	err := settle(ctx, s.Lease, func(ctx context.Context) (err error) {
+		n, err = doneScript.Run(ctx, s.rdb, []string{k[0], k[1], k[2], k[5], k[4]}, id, claim).Int()
+		return err
+	})
+	if err == nil && n == 0 {
+		return ErrClaimLapsed
+	}
 	return err
 }
 

@@ -99,10 +99,10 @@ func readData(t *testing.T, st *redisstore.Store, id string) string {
 }
 
 // claimAll runs Claim until it returns nothing and says which sessions it
-// returned, calling Done on none of them.
-func claimAll(t *testing.T, st *redisstore.Store) map[string]string {
+// returned, by ID, calling Done on none of them.
+func claimAll(t *testing.T, st *redisstore.Store) map[string]redisstore.Ended {
 	t.Helper()
-	got := map[string]string{}
+	got := map[string]redisstore.Ended{}
 	for {
 		ended, err := st.Claim(t.Context(), 100)
 		if err != nil {
@@ -112,7 +112,7 @@ func claimAll(t *testing.T, st *redisstore.Store) map[string]string {
 			return got
 		}
 		for _, e := range ended {
-			got[e.ID] = string(e.Data)
+			got[e.ID] = e
 		}
 	}
 }
@@ -493,7 +493,7 @@ func TestExpiredSessionsAreClaimedOnce(t *testing.T) {
 					if string(e.Data) != want[e.ID] {
 						t.Errorf("claimed %s with data %q, want %q", e.ID, e.Data, want[e.ID])
 					}
-					if err := st.Done(ctx, e.ID); err != nil {
+					if err := st.Done(ctx, e.ID, e.Claim); err != nil {
 						t.Error(err)
 					}
 				}
@@ -560,7 +560,7 @@ func TestAbandonedSessionIsClaimedAgainAfterClaimFor(t *testing.T) {
 
 	// Nobody calls Done: another server takes it over once ClaimFor lapsed,
 	// and not before.
-	var got map[string]string
+	var got map[string]redisstore.Ended
 	waitFor(t, 5*time.Second, "the lapsed claim is taken", func() bool {
 		got = claimAll(t, st)
 		return len(got) > 0
@@ -568,13 +568,18 @@ func TestAbandonedSessionIsClaimedAgainAfterClaimFor(t *testing.T) {
 	if d := time.Since(abandonedAt); d < st.ClaimFor/2 {
 		t.Errorf("claimed again %v after the abandon, before ClaimFor (%v) lapsed", d, st.ClaimFor)
 	}
-	if len(got) != 1 || got[id] != "last" {
+	if len(got) != 1 || string(got[id].Data) != "last" {
 		t.Errorf("claimed %v, want %s with its last data", got, id)
 	}
 	if again := claimAll(t, st); len(again) != 0 {
 		t.Errorf("claimed twice at once: %v", again)
 	}
-	if err := st.Done(ctx, id); err != nil {
+	// The first claimer, late: its claim lapsed, and Done leaves the
+	// session to the server that claimed it since.
+	if err := st.Done(ctx, id, rec.Token); !errors.Is(err, redisstore.ErrClaimLapsed) {
+		t.Errorf("Done after the claim lapsed = %v, want ErrClaimLapsed", err)
+	}
+	if err := st.Done(ctx, id, got[id].Claim); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := st.Client().Exists(ctx, st.SessionKey(id)).Result(); n != 0 || err != nil {
@@ -620,12 +625,12 @@ func TestLockedSessionIsNotClaimed(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustLock(t, st, "orphan")
-	var got map[string]string
+	var got map[string]redisstore.Ended
 	waitFor(t, 5*time.Second, "the orphaned session is claimed", func() bool {
 		got = claimAll(t, st)
 		return len(got) > 0
 	})
-	if len(got) != 1 || got["orphan"] != "orphan" {
+	if len(got) != 1 || string(got["orphan"].Data) != "orphan" {
 		t.Errorf("claimed %v, want only orphan", got)
 	}
 }
@@ -650,12 +655,12 @@ func TestReadSlidesTheDeadline(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	var got map[string]string
+	var got map[string]redisstore.Ended
 	waitFor(t, 5*time.Second, "the session is claimed once reads stop", func() bool {
 		got = claimAll(t, st)
 		return len(got) > 0
 	})
-	if got[id] != "data" {
+	if string(got[id].Data) != "data" {
 		t.Errorf("claimed %v, want %s", got, id)
 	}
 }
