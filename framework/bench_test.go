@@ -12,7 +12,18 @@ import (
 // page (lookup, page cache, pooled state, intrinsics, response), without the
 // network. bench/run.sh measures it over HTTP against a plain handler.
 func BenchmarkServePage(b *testing.B) {
-	srv := sampleServer(b)
+	benchPage(b, sampleServer(b))
+}
+
+// BenchmarkServePageMemoryWatch is BenchmarkServePage without the memory
+// watch and with it (each run registers with the watch, which samples the
+// runtime every 5 ms), to compare in one run.
+func BenchmarkServePageMemoryWatch(b *testing.B) {
+	b.Run("off", func(b *testing.B) { benchPage(b, sampleServer(b, func(c *Config) { c.MemoryLimit = -1 })) })
+	b.Run("on", func(b *testing.B) { benchPage(b, sampleServer(b)) })
+}
+
+func benchPage(b *testing.B, srv *Server) {
 	req := httptest.NewRequest("GET", "/table.lasp?name=%3Cb%3EBench%3C%2Fb%3E", nil)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -54,13 +65,17 @@ func BenchmarkServePageSession(b *testing.B) {
 
 // sampleServer serves ../sampleapp, logging nowhere, until the benchmark
 // ends.
-func sampleServer(b *testing.B) *Server {
+func sampleServer(b *testing.B, configure ...func(*Config)) *Server {
 	root, err := os.OpenRoot("../sampleapp")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { root.Close() })
-	srv, err := New(Config{Root: root.FS(), Logger: slog.New(slog.DiscardHandler)})
+	cfg := Config{Root: root.FS(), Logger: slog.New(slog.DiscardHandler)}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
