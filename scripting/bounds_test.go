@@ -26,6 +26,10 @@ func TestBounds(t *testing.T) {
 		"deepok.lasp":      `<% local t = {} for i = 1, 99 do t = {t} end Application['t'] = t %>stored`,
 		"wide.lasp":        "<% local t = {} for i = 1, 1001 do t[i] = {} for j = 1, 1000 do t[i][j] = j end end\nApplication['w'] = t %>",
 		"coroutines.lasp":  "<% local function nest(n) coroutine.wrap(function() nest(n + 1) end)() end\nnest(1) %>",
+		"format.lasp":      "<% local s = ('x'):rep(16 * 1024 * 1024)\nlocal r = string.format(('%s'):rep(100), s, s, s, s, s, s, s, s, s, s) %>",
+		"formatok.lasp":    `<%- string.format("%5.1f|%s|%q|%%|%d", 3.14159, ("y"):rep(3), "a\"b", 42) %>`,
+		"date.lasp":        "\n<% local d = os.date(('%c'):rep(4000000)) %>",
+		"dateok.lasp":      `<%= #os.date("%Y-%m-%d") %>`,
 		"coroutineok.lasp": `<% local n = 0 for i = 1, 1000 do n = n + coroutine.wrap(function() coroutine.yield(1) end)() end %><%= n %>`,
 	}
 	fsys := fstest.MapFS{}
@@ -50,6 +54,10 @@ func TestBounds(t *testing.T) {
 		{page: "wide", err: `wide.lasp:2: Application["w"]: a value of more than 1000000 elements cannot be stored in Application scope`},
 		{page: "coroutines", err: "coroutines.lasp:1: too many coroutines: a page may create at most 1000"},
 		{page: "coroutineok", out: "1000"},
+		{page: "format", err: "format.lasp:2: string.format: result would be over 16777216 bytes"},
+		{page: "formatok", out: `  3.1|yyy|"a\"b"|%|42`},
+		{page: "date", err: "date.lasp:2: os.date: format longer than 1024 bytes"},
+		{page: "dateok", out: "10"},
 	} {
 		t.Run(tc.page, func(t *testing.T) {
 			out, err := runBounded(t, e, tc.page+".lasp")

@@ -27,6 +27,8 @@ const (
 	// thread with stacks of its own (about 17 KB), and resuming nests Go
 	// calls, so the call depth bound does not hold them.
 	maxCoroutines = 1000
+	// maxDateFormat bounds os.date's format.
+	maxDateFormat = 1024
 )
 
 // configureLua sets gopher-lua's process-wide settings once: it lowers the
@@ -143,9 +145,10 @@ func newStateWith(e *Engine, opts lua.Options) *state {
 	tbl.RawSetString("concat", L.NewFunction(tableConcat))
 
 	osLib := L.CreateTable(0, 4)
-	for _, name := range []string{"time", "date", "clock", "difftime"} {
+	for _, name := range []string{"time", "clock", "difftime"} {
 		osLib.RawSetString(name, g.RawGetString(lua.OsLibName).(*lua.LTable).RawGetString(name))
 	}
+	osLib.RawSetString("date", L.NewFunction(osDate(g.RawGetString(lua.OsLibName).(*lua.LTable).RawGetString("date").(*lua.LFunction))))
 	for name, lib := range map[string]lua.LValue{
 		"string":    str,
 		"table":     tbl,
@@ -360,12 +363,19 @@ func strByte(L *lua.LState) int {
 }
 
 // strFormat bounds string.format's widths and precisions to two digits, as
-// Lua 5.1 does: Go's fmt would allocate any width it is given.
+// Lua 5.1 does (Go's fmt would allocate any width it is given), and its
+// result to maxString: ("%s"):rep(100) of one 16 MiB string would make
+// 1.6 GB in one call that no timeout can stop.
 func strFormat(orig *lua.LFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		f := L.CheckString(1)
+		size, arg := len(f), 1
 		for i := 0; i < len(f); i++ {
 			if f[i] != '%' {
+				continue
+			}
+			if i+1 < len(f) && f[i+1] == '%' {
+				i++
 				continue
 			}
 			digits := 0
@@ -379,6 +389,27 @@ func strFormat(orig *lua.LFunction) lua.LGFunction {
 					L.RaiseError("invalid format (width or precision too long)")
 				}
 			}
+			arg++
+			size += 100 // a number, padded to at most 99
+			if i < len(f) && (f[i] == 's' || f[i] == 'q') {
+				if v, ok := L.Get(arg).(lua.LString); ok {
+					size += 2 * len(v) // %q may escape every byte
+				}
+			}
+			if size > maxString {
+				L.RaiseError("string.format: result would be over %d bytes", maxString)
+			}
+		}
+		return orig.GFunction(L)
+	}
+}
+
+// osDate is os.date with a bounded format: each directive can make twenty
+// times its length, in one call no timeout can stop.
+func osDate(orig *lua.LFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if f := L.OptString(1, ""); len(f) > maxDateFormat {
+			L.RaiseError("os.date: format longer than %d bytes", maxDateFormat)
 		}
 		return orig.GFunction(L)
 	}
