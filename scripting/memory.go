@@ -17,10 +17,11 @@ var errMemoryLimit = errors.New("memory limit")
 // has no allocation hook, so the watch samples the Go runtime's own
 // accounting every watchEvery. Memory in use past the limit stops at once
 // the run that was running while memory grew (a string doubled in a loop
-// must not get the time of a collection to double again). Past gcShare it
-// stops the run blamed for ownShare of the limit, or else collects
-// garbage, beside the ticks, to learn what is really live: live past
-// stopShare stops the run too, past shortShare new pages are refused
+// must not get the time of a collection to double again), and so does one
+// run that grew memory in use by ownShare of the limit: no page may take
+// half the server. Past gcShare the watch collects garbage, beside the
+// ticks, to learn what is really live: live past stopShare stops the run
+// that grew it most, past shortShare new pages are refused
 // (Engine.MemoryShort) until memory falls below clearShare.
 const (
 	watchEvery = 5 * time.Millisecond
@@ -28,7 +29,7 @@ const (
 	shortShare = 0.80 // live: refuse new pages
 	stopShare  = 0.90 // live: stop the run that grew it
 	clearShare = 0.70 // live: accept new pages again
-	ownShare   = 0.50 // in use past gcShare, and one run grew this much: stop it
+	ownShare   = 0.50 // one run grew memory in use this much: stop it
 	// gcEvery spaces the watch's collections while memory stays high but
 	// under the limit, so that a large live heap does not make it collect
 	// on every tick.
@@ -104,21 +105,18 @@ func (w *memoryWatch) share(f float64) uint64 { return uint64(float64(w.limit) *
 
 func (w *memoryWatch) tick() {
 	now := inUse()
-	if now > w.last {
-		w.blame(now - w.last)
-	}
+	w.blame(now, w.last)
 	w.last = now
 	switch {
 	case now >= w.limit:
 		w.short.Store(true)
 		w.stopCulprit(now, 0)
 		w.collect()
-	case now >= w.share(gcShare):
-		// A run blamed for half the limit is the cause, live or not: it
+	case now >= w.share(ownShare) && w.stopCulprit(now, w.share(ownShare)):
+		// One run grew memory by half the limit: it is the cause, and
 		// could double before a collection of this heap ends.
-		if !w.stopCulprit(now, w.share(ownShare)) {
-			w.collect()
-		}
+	case now >= w.share(gcShare):
+		w.collect()
 	case now < w.share(clearShare):
 		w.short.Store(false)
 	}
@@ -151,10 +149,20 @@ func (w *memoryWatch) collect() {
 	}()
 }
 
-// blame shares grown bytes among the runs running Lua now.
-func (w *memoryWatch) blame(grown uint64) {
+// blame shares the growth of memory in use from last to now among the runs
+// running Lua now; a fall lowers what each run is blamed for alike.
+func (w *memoryWatch) blame(now, last uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if now < last {
+		// Collected: each run keeps its part of what is left, so that a
+		// run making garbage for long is not blamed for all it ever made.
+		for r := range w.runs {
+			r.grown = uint64(float64(r.grown) * float64(now) / float64(last))
+		}
+		return
+	}
+	grown := now - last
 	var busy int
 	for r := range w.runs {
 		if r.waits.Load() == 0 {
@@ -192,11 +200,14 @@ func (w *memoryWatch) stopCulprit(live, least uint64) bool {
 	}
 	w.stopping = culprit
 	w.stops.Add(1)
+	// Cancel before logging: the log's write gives up this goroutine's P,
+	// and with every P busy (the culprit in a long copy, a collection) it
+	// could get one back only after the culprit had doubled again.
+	culprit.cancel(errMemoryLimit)
 	if log := culprit.e.cfg.Logger; log != nil {
 		log.Warn("memory limit: stopping a page", "request_id", culprit.env.RequestID, "page", culprit.page.Name,
 			"in_use", live, "limit", w.limit, "grown_while_running", culprit.grown)
 	}
-	culprit.cancel(errMemoryLimit)
 	return true
 }
 
