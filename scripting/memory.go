@@ -205,7 +205,7 @@ func (w *memoryWatch) stopCulprit(live, least uint64) bool {
 	// could get one back only after the culprit had doubled again.
 	culprit.cancel(errMemoryLimit)
 	if log := culprit.e.cfg.Logger; log != nil {
-		log.Warn("memory limit: stopping a page", "request_id", culprit.env.RequestID, "page", culprit.page.Name,
+		log.Warn("memory limit: stopping a page", "request_id", culprit.env.RequestID, "page", culprit.first.Name,
 			"in_use", live, "limit", w.limit, "grown_while_running", culprit.grown)
 	}
 	return true

@@ -28,6 +28,7 @@ type run struct {
 	timeout time.Duration
 
 	page    *Page       // the page running now (changes during Server.Execute)
+	first   *Page       // the page the run began with, for other goroutines to read
 	globals *lua.LTable // its global environment
 	where   *errorSite  // where the run failed, recorded by the error handler
 	pending *Error      // a compile error of a page or module the run loaded
@@ -61,7 +62,7 @@ type errorSite struct {
 }
 
 func newRun(ctx context.Context, e *Engine, s *state, w io.Writer, p *Page, env *Env) *run {
-	r := &run{e: e, s: s, env: env, w: w, page: p, status: 200, start: time.Now(),
+	r := &run{e: e, s: s, env: env, w: w, page: p, first: p, status: 200, start: time.Now(),
 		contentType: "text/html", charset: "utf-8"}
 	if env.Status != 0 {
 		r.status = env.Status
