@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +19,7 @@ import (
 )
 
 // This file maps URL paths to files of the application and serves the
-// static ones (SPEC section 1).
+// static ones (docs/pages.md).
 
 // errNotFound means: answer 404.
 var errNotFound = errors.New("not found")
@@ -132,7 +131,7 @@ func safeSegment(seg string) bool {
 }
 
 // hidden reports whether the slash-separated app-relative name must never
-// be served (SPEC section 1): global.lasa (at any depth), anything under
+// be served (docs/pages.md): global.lasa (at any depth), anything under
 // components/ or lib/, *.inc, and any segment starting with ".". Names are
 // compared under Unicode case folding, so that a case-insensitive file
 // system cannot leak /GLOBAL.LASA or /Lib/x.lua. The root "." is not hidden.
@@ -198,8 +197,8 @@ func escapesRoot(err error) bool {
 // Last-Modified, a strong ETag, Range, and the conditional request headers.
 // Only GET and HEAD are allowed; any other method is answered 405 here. The
 // ETag is derived from size and modification time, or, when the modification
-// time is zero (embed.FS), from a SHA-256 of the content.
-func serveStatic(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string) error {
+// time is zero (embed.FS), from a SHA-256 of the content, kept in etags.
+func serveStatic(w http.ResponseWriter, r *http.Request, fsys fs.FS, etags *etagCache, name string) error {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
@@ -228,7 +227,7 @@ func serveStatic(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string
 		}
 		content = bytes.NewReader(b)
 	}
-	etag, err := staticETag(fsys, name, fi, content)
+	etag, err := staticETag(etags, name, fi, content)
 	if err != nil {
 		return err
 	}
@@ -240,18 +239,15 @@ func serveStatic(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string
 }
 
 // staticETag returns the strong ETag of a static file whose content is
-// positioned at its start, and leaves it there.
-func staticETag(fsys fs.FS, name string, fi fs.FileInfo, content io.ReadSeeker) (string, error) {
+// positioned at its start, and leaves it there. A content hash (for a file
+// without a modification time) is kept in etags, when not nil.
+func staticETag(etags *etagCache, name string, fi fs.FileInfo, content io.ReadSeeker) (string, error) {
 	if mt := fi.ModTime(); !mt.IsZero() {
 		return `"` + strconv.FormatInt(fi.Size(), 36) + "-" + strconv.FormatInt(mt.UnixNano(), 36) + `"`, nil
 	}
 	key := hashKey{name: name, size: fi.Size()}
-	cacheable := reflect.ValueOf(fsys).Comparable()
-	if cacheable {
-		key.fsys = fsys
-		if etag, ok := hashETags.Load(key); ok {
-			return etag.(string), nil
-		}
+	if etag, ok := etags.load(key); ok {
+		return etag, nil
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, content); err != nil {
@@ -261,25 +257,39 @@ func staticETag(fsys fs.FS, name string, fi fs.FileInfo, content io.ReadSeeker) 
 		return "", err
 	}
 	etag := `"sha256-` + hex.EncodeToString(h.Sum(nil)[:16]) + `"`
-	if cacheable && hashETagCount.Add(1) <= maxHashETags {
-		hashETags.Store(key, etag)
-	}
+	etags.store(key, etag)
 	return etag, nil
 }
 
-// hashKey identifies a file whose ETag is a content hash. The file system is
-// part of the key, so that two embedded applications never share an ETag;
-// one that is not comparable (fstest.MapFS) is never cached.
+// etagCache keeps the content-hash ETags of one Server's files that have
+// no modification time (an embed.FS never changes). It holds at most
+// maxHashETags; past that ETags are computed every time.
+type etagCache struct {
+	m sync.Map // hashKey -> string
+	n atomic.Int64
+}
+
+// hashKey identifies a file whose ETag is a content hash.
 type hashKey struct {
-	fsys fs.FS
 	name string
 	size int64
 }
 
-// maxHashETags bounds hashETags; past it ETags are computed every time.
 const maxHashETags = 4096
 
-var (
-	hashETags     sync.Map // hashKey -> string
-	hashETagCount atomic.Int64
-)
+func (c *etagCache) load(k hashKey) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	v, ok := c.m.Load(k)
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
+}
+
+func (c *etagCache) store(k hashKey, etag string) {
+	if c != nil && c.n.Add(1) <= maxHashETags {
+		c.m.Store(k, etag)
+	}
+}

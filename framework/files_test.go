@@ -29,6 +29,7 @@ const styleCSS = "body { color: rebeccapurple; }\n"
 // filesHandler is the slice of a Server that lookup and serveStatic are for:
 // pages answer "PAGE name" instead of running.
 func filesHandler(fsys fs.FS) http.Handler {
+	etags := &etagCache{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := lookup(fsys, r.URL.Path)
 		switch {
@@ -44,7 +45,7 @@ func filesHandler(fsys fs.FS) http.Handler {
 			fmt.Fprint(w, "PAGE "+t.name)
 			return
 		default:
-			err = serveStatic(w, r, fsys, t.name)
+			err = serveStatic(w, r, fsys, etags, t.name)
 		}
 		switch {
 		case errors.Is(err, errNotFound):
@@ -500,7 +501,7 @@ func TestLookupErrors(t *testing.T) {
 				t.Errorf("lookup: %v, want it to wrap %v", err, tt.err)
 			}
 			req := httptest.NewRequest("GET", "/x.html", nil)
-			err = serveStatic(httptest.NewRecorder(), req, errFS{tt.err}, "x.html")
+			err = serveStatic(httptest.NewRecorder(), req, errFS{tt.err}, nil, "x.html")
 			if got := errors.Is(err, errNotFound); got != tt.notFound {
 				t.Errorf("serveStatic: %v, errNotFound %v, want %v", err, got, tt.notFound)
 			}

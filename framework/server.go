@@ -42,6 +42,10 @@ type Server struct {
 	downMu      sync.Mutex
 	downLog     map[string]time.Time // when each Redis store was last logged as down
 
+	// etags keeps the content-hash ETags of static files without a
+	// modification time.
+	etags etagCache
+
 	// routes caches URL paths that resolved to pages. Without -dev a page is
 	// compiled once and kept, so the file system need not be asked again.
 	routes sync.Map // string → target
@@ -219,7 +223,7 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 		return nil
 	}
 	if !t.page {
-		return serveStatic(rw.w, r, s.fsys, t.name)
+		return serveStatic(rw.w, r, s.fsys, &s.etags, t.name)
 	}
 	if s.engine.MemoryShort() {
 		return errMemoryShort
