@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// donBox is Don Box's example from SPEC 4 and 5: an Application-scope cat,
+// donBox is Don Box's example from docs/objects.md: an Application-scope cat,
 // Page-scope parrots, components that call each other through proxies.
 var donBox = map[string]string{
 	"global.lasa": `<object runat="server" scope="Application" id="g_morris" progid="Animals.Cat"></object>

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// apiCase is one use of the Lua API (SPEC section 3): a page, the request
+// apiCase is one use of the Lua API (docs/lua-api.md): a page, the request
 // sent to it and what must come back. Every member of Request, Response and
 // Server is registered here, so the API and its tests cannot drift apart.
 type apiCase struct {

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestApplicationAgility is the agility table of SPEC 5 for Application
+// TestApplicationAgility is the agility table of docs/objects.md for Application
 // scope over HTTP: plain data is stored as a copy, everything else is refused
 // with a message naming the key, the scope and why.
 func TestApplicationAgility(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// Request bodies (SPEC 9): a body is read only when a page asks for it, no
+// Request bodies (docs/serve.md): a body is read only when a page asks for it, no
 // larger than Config.MaxRequestBody (413), no longer than the reading page's
 // script timeout, and a malformed one answers 400. Multipart forms are
 // parsed straight from the connection, their files past multipartMemory

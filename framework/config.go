@@ -48,7 +48,7 @@ type Config struct {
 	// restart).
 	Keys [][]byte
 
-	// SessionStore is where sessions are kept (SPEC 6): "memory" (the
+	// SessionStore is where sessions are kept (docs/sessions.md): "memory" (the
 	// default when empty) in this process; "cookie": all of a session's
 	// data in its encrypted cookie, so that any server with the same Keys
 	// can serve any request; or "redis://host:port/db": a Redis shared by
@@ -84,7 +84,7 @@ type Config struct {
 	// Zero means 4 MiB.
 	MaxResponseBuffer int
 
-	// MemoryLimit is the memory, in bytes, the server may use (SPEC 9): a
+	// MemoryLimit is the memory, in bytes, the server may use (docs/serve.md): a
 	// page whose script drives the process past it is stopped with a
 	// runtime error naming the limit, and while memory is short new pages
 	// answer 503 with Retry-After. Zero means DefaultMemoryLimit(); a

@@ -9,7 +9,7 @@ import (
 )
 
 // DefaultMemoryLimit is the memory limit a server gets when
-// Config.MemoryLimit is zero (SPEC 7): three quarters of the smaller of
+// Config.MemoryLimit is zero (docs/serve.md): three quarters of the smaller of
 // the machine's physical memory and the cgroup's memory limit, and under
 // an address-space limit (RLIMIT_AS) no more than a third of the address
 // space the process has left, so that the heap can overshoot the limit

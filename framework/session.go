@@ -14,10 +14,10 @@ import (
 	"lasp/scripting"
 )
 
-// sessionCookie names the session cookie (SPEC 6).
+// sessionCookie names the session cookie (docs/sessions.md).
 const sessionCookie = "LASPSESSIONID"
 
-// A sessionStore keeps sessions between requests (SPEC 6): in this process
+// A sessionStore keeps sessions between requests (docs/sessions.md): in this process
 // (memoryStore), in the cookie (cookieStore) or in Redis. A request loads
 // its session, works on a copy of its data, and saves the copy when the
 // page succeeds: a page that fails changes nothing.

@@ -33,7 +33,7 @@ type cookieStore struct {
 func newCookieStore(s *Server, keys [][]byte) *cookieStore {
 	cs := sessions.NewCookieStore(keys...)
 	// gorilla's defaults (SameSite=None, 30 days, no HttpOnly) are not
-	// SPEC 6's; Secure is set per request.
+	// docs/sessions.md's; Secure is set per request.
 	cs.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	for _, c := range cs.Codecs {
 		// The store checks the size itself, to name it in the error; the

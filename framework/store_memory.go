@@ -256,7 +256,7 @@ func (s *Server) issueCookie(w http.ResponseWriter, r *http.Request, id string) 
 	return value
 }
 
-// setSessionCookie sets the session cookie (SPEC 6); maxAge < 0 deletes it.
+// setSessionCookie sets the session cookie (docs/sessions.md); maxAge < 0 deletes it.
 func setSessionCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})

@@ -106,7 +106,7 @@ func TestSessionStores(t *testing.T) {
 				t.Errorf("a session idle past its timeout still holds n = %q", got)
 			}
 			// Its Session_OnEnd: in the memory and Redis stores; the cookie
-			// store runs it on Abandon only (SPEC 6).
+			// store runs it on Abandon only (docs/sessions.md).
 			if store == "cookie" {
 				time.Sleep(100 * time.Millisecond)
 				if got := mustFetch(t, a, c, "/ends.lasp"); got != "3;" {

@@ -36,7 +36,7 @@
 // (one goroutine owning one Lua state) that created them. Before anything is
 // stored in Application or Session scope, Check accepts plain data and agile
 // objects (proxies included) and refuses everything else with an
-// *AgilityError naming the scope, the key and why, as SPEC section 5 asks.
+// *AgilityError naming the scope, the key and why, as docs/objects.md says.
 // The Lua side describes values that are not plain data (functions, userdata,
 // threads) with Unstorable, so the refusal can say what they were.
 //

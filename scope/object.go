@@ -5,7 +5,7 @@ import (
 	"strconv"
 )
 
-// Threading is a component's threading model (SPEC section 5).
+// Threading is a component's threading model (docs/objects.md).
 type Threading int
 
 const (
@@ -97,7 +97,7 @@ func (e *AgilityError) Error() string {
 	return e.Scope + "[" + strconv.Quote(e.Key) + "]: " + e.Reason
 }
 
-// Check is the agility check of SPEC section 5, run before v is stored
+// Check is the agility check of docs/objects.md, run before v is stored
 // under key in the scope called scopeName ("Application", "Session"), or,
 // with an empty scopeName, before v crosses into an object or out of an
 // apartment: its Reason then says only what v is ("a function is not

@@ -8,7 +8,7 @@ import (
 	"lasp/scope"
 )
 
-// Builtins are the Go components every application has (SPEC 5): agile,
+// Builtins are the Go components every application has (docs/objects.md): agile,
 // safe to share in Application and Session scope.
 func Builtins() []Component {
 	return []Component{

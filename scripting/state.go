@@ -71,7 +71,7 @@ type module struct {
 	value lua.LValue
 }
 
-// newState makes a sandboxed state: SPEC 9's libraries, read-only to
+// newState makes a sandboxed state: the libraries of docs/pages.md, read-only to
 // scripts, with Lasp's own require, print and pcall.
 func newState(e *Engine) *state {
 	return newStateWith(e, lua.Options{
