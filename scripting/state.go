@@ -31,10 +31,18 @@ const (
 	maxDateFormat = 1024
 )
 
-// configureLua sets gopher-lua's process-wide settings once: it lowers the
-// array growth bound (by default `t[6e7] = true` allocates gigabytes in one
-// statement) and drops Lua 5.0's implicit `arg` table, which costs an
-// allocation on every call of a main chunk.
+// ConfigureLua makes the two settings of gopher-lua the engine relies on,
+// once. They are package variables of gopher-lua, so every gopher-lua
+// state in the program sees them, the embedding program's own too:
+//   - lua.MaxArrayIndex is lowered to 1 Mi (by default `t[6e7] = true`
+//     allocates gigabytes in one statement, which no timeout can stop);
+//   - lua.CompatVarArg is turned off (Lua 5.0's implicit `arg` table in
+//     vararg functions costs an allocation on every call of a main chunk).
+//
+// New calls it; a program that runs gopher-lua itself can call it first to
+// see the settings it will run under.
+func ConfigureLua() { configureLua() }
+
 var configureLua = sync.OnceFunc(func() {
 	if lua.MaxArrayIndex > maxArrayIndex {
 		lua.MaxArrayIndex = maxArrayIndex

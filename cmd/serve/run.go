@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"lasp/framework"
+	"lasp/scope/redisstore"
 )
 
 const (
@@ -217,6 +218,9 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if keys, err = loadKeys(o.keys); err != nil {
 			return fmt.Errorf("-keys: %w", err)
 		}
+	}
+	if strings.HasPrefix(o.sessionStore, "redis") || strings.HasPrefix(o.applicationStore, "redis") {
+		redisstore.QuietGoRedis() // the server logs Redis errors itself, throttled
 	}
 	memoryLimit := o.memoryLimit
 	switch memoryLimit {

@@ -70,15 +70,18 @@ func Open(url string) (*Store, error) {
 	// that itself, for the calls that can be sent twice (see settle), and
 	// knows then that a call that could not connect was never sent.
 	opt.MaxRetries = -1
-	quiet.Do(func() { redis.SetLogger(discard{}) }) // the store's users log its errors
 	return &Store{rdb: redis.NewClient(opt), prefix: "lasp:",
 		Lease: 10 * time.Second, Grace: 10 * time.Minute, ClaimFor: 5 * time.Minute, StaleWaiter: 2 * time.Second}, nil
 }
 
-var quiet sync.Once
+// QuietGoRedis silences go-redis's own logger, for the whole program: it
+// writes a line for every failed dial while Redis is down, and the store's
+// users log its errors themselves (throttled). It is a process-wide setting
+// of go-redis, so the store never makes it: serve does, at start; a program
+// that embeds Lasp and uses go-redis for itself decides for itself.
+func QuietGoRedis() { redis.SetLogger(discard{}) }
 
-// discard is go-redis's logger: its own lines (every failed dial while
-// Redis is down) would repeat what the store's errors say.
+// discard is a go-redis logger that writes nothing.
 type discard struct{}
 
 func (discard) Printf(context.Context, string, ...any) {}
