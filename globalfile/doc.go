@@ -3,12 +3,13 @@
 // code of its event handlers (Application_OnStart, Session_OnStart,
 // Session_OnEnd, Application_OnEnd).
 //
-// It is a leaf: it imports only the standard library and internal/scan
-// (byte-level helpers it shares with the page parser). It knows nothing of
-// Lua beyond what an object id may be: it does not compile the scripts (the
-// caller does, keeping the file's line numbers, so that a syntax error
-// names global.lasa and its line), and it does not check that a progid
-// names a component (the caller does, naming Object.Pos).
+// It is a leaf: it imports only the standard library and internal/scan,
+// which it shares with the page parser: byte-level helpers, the tag and
+// attribute lexer, and the Error type. It knows nothing of Lua beyond what
+// an object id may be: it does not compile the scripts (the caller does,
+// keeping the file's line numbers, so that a syntax error names global.lasa
+// and its line), and it does not check that a progid names a component
+// (the caller does, naming Object.Pos).
 //
 // # Grammar
 //

@@ -13,15 +13,15 @@ func (p *parser) lexObject(start int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := p.checkRunat(t); err != nil {
+	if err := p.requireRunat(t); err != nil {
 		return 0, err
 	}
 	obj, err := p.objectAttrs(t)
 	if err != nil {
 		return 0, err
 	}
-	end := t.end
-	if !t.selfClosing {
+	end := t.End
+	if !t.SelfClosing {
 		if end, err = p.closeObject(t); err != nil {
 			return 0, err
 		}
@@ -32,16 +32,16 @@ func (p *parser) lexObject(start int) (int, error) {
 
 // objectAttrs validates the attributes of the <object> tag t and returns
 // the object they declare. The id must also be new in the file.
-func (p *parser) objectAttrs(t *tag) (Object, error) {
-	obj := Object{Pos: p.pos(t.start)}
-	var id attr
-	for _, a := range t.attrs {
-		if !a.hasValue {
-			return Object{}, p.errorf(a.off, "attribute %s needs a value", a.name)
+func (p *parser) objectAttrs(t *scan.Tag) (Object, error) {
+	obj := Object{Pos: p.pos(t.Start)}
+	var id scan.Attr
+	for _, a := range t.Attrs {
+		if !a.HasValue {
+			return Object{}, p.Errorf(a.Off, "attribute %s needs a value", a.Name)
 		}
 		var err error
-		switch a.key {
-		case "runat": // checked by checkRunat
+		switch a.Key {
+		case "runat": // checked by requireRunat
 		case "scope":
 			obj.Scope, err = p.scope(a)
 		case "id":
@@ -49,9 +49,9 @@ func (p *parser) objectAttrs(t *tag) (Object, error) {
 		case "progid":
 			obj.ProgID, err = p.progID(a)
 		case "classid":
-			err = p.errorf(a.off, "classid is not supported: name the component with progid")
+			err = p.Errorf(a.Off, "classid is not supported: name the component with progid")
 		default:
-			err = p.errorf(a.off, "unknown attribute %s on <object> (want runat, scope, id and progid)", a.name)
+			err = p.Errorf(a.Off, "unknown attribute %s on <object> (want runat, scope, id and progid)", a.Name)
 		}
 		if err != nil {
 			return Object{}, err
@@ -59,76 +59,76 @@ func (p *parser) objectAttrs(t *tag) (Object, error) {
 	}
 	switch {
 	case obj.Scope == 0:
-		return Object{}, p.errorf(t.start, "<object> needs a scope attribute: Application, Session or Page")
-	case id.name == "":
-		return Object{}, p.errorf(t.start, "<object> needs an id attribute")
+		return Object{}, p.Errorf(t.Start, "<object> needs a scope attribute: Application, Session or Page")
+	case id.Name == "":
+		return Object{}, p.Errorf(t.Start, "<object> needs an id attribute")
 	case obj.ProgID == "":
-		return Object{}, p.errorf(t.start, "<object> needs a progid attribute")
+		return Object{}, p.Errorf(t.Start, "<object> needs a progid attribute")
 	}
-	if line, ok := p.ids[id.value]; ok {
-		return Object{}, p.errorf(id.off, "object id %q declared twice (first on line %d)", id.value, line)
+	if line, ok := p.ids[id.Value]; ok {
+		return Object{}, p.Errorf(id.Off, "object id %q declared twice (first on line %d)", id.Value, line)
 	}
-	p.ids[id.value] = p.pos(id.off).Line
-	obj.ID = id.value
+	p.ids[id.Value] = p.pos(id.Off).Line
+	obj.ID = id.Value
 	return obj, nil
 }
 
 // scope reads a scope attribute: Application, Session or Page, in any case.
-func (p *parser) scope(a attr) (Scope, error) {
-	v := strings.TrimSpace(a.value)
+func (p *parser) scope(a scan.Attr) (Scope, error) {
+	v := strings.TrimSpace(a.Value)
 	for _, s := range []Scope{Application, Session, Page} {
 		if strings.EqualFold(v, s.String()) {
 			return s, nil
 		}
 	}
-	return 0, p.errorf(a.off, "scope %q is not Application, Session or Page", a.value)
+	return 0, p.Errorf(a.Off, "scope %q is not Application, Session or Page", a.Value)
 }
 
 // checkID checks that an id attribute names a Lua identifier that a script
 // may use for the object.
-func (p *parser) checkID(a attr) error {
-	v := a.value
+func (p *parser) checkID(a scan.Attr) error {
+	v := a.Value
 	switch {
 	case !scan.IsLuaIdentifier(v):
-		return p.errorf(a.off, "object id %q is not a Lua identifier", v)
+		return p.Errorf(a.Off, "object id %q is not a Lua identifier", v)
 	case scan.IsLuaKeyword(v):
-		return p.errorf(a.off, "object id %q is a Lua keyword", v)
+		return p.Errorf(a.Off, "object id %q is a Lua keyword", v)
 	case intrinsics[v]:
-		return p.errorf(a.off, "object id %q is the name of an intrinsic object", v)
+		return p.Errorf(a.Off, "object id %q is the name of an intrinsic object", v)
 	case strings.HasPrefix(v, "__lasp"):
-		return p.errorf(a.off, "object id %q is reserved: ids starting with __lasp belong to Lasp", v)
+		return p.Errorf(a.Off, "object id %q is reserved: ids starting with __lasp belong to Lasp", v)
 	}
 	return nil
 }
 
 // progID reads a progid attribute: names of letters, digits and "_"
 // separated by dots, without surrounding white space.
-func (p *parser) progID(a attr) (string, error) {
-	v := strings.TrimSpace(a.value)
+func (p *parser) progID(a scan.Attr) (string, error) {
+	v := strings.TrimSpace(a.Value)
 	if v == "" {
-		return "", p.errorf(a.off, "empty progid")
+		return "", p.Errorf(a.Off, "empty progid")
 	}
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; !scan.IsLetter(c) && !scan.IsDigit(c) && c != '_' && c != '.' {
-			return "", p.errorf(a.off, "progid %q may hold only letters, digits, \".\" and \"_\"", v)
+			return "", p.Errorf(a.Off, "progid %q may hold only letters, digits, \".\" and \"_\"", v)
 		}
 	}
 	if strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") || strings.Contains(v, "..") {
-		return "", p.errorf(a.off, "progid %q has an empty name between dots", v)
+		return "", p.Errorf(a.Off, "progid %q has an empty name between dots", v)
 	}
 	return v, nil
 }
 
 // closeObject reads what follows the non-self-closing <object> tag t: white
 // space, then </object>. It returns the offset just past </object>.
-func (p *parser) closeObject(t *tag) (int, error) {
-	end, after := scan.CloseTag(p.lower, t.end, "object")
-	k := scan.SkipSpace(p.src, t.end)
+func (p *parser) closeObject(t *scan.Tag) (int, error) {
+	end, after := scan.CloseTag(p.Lower, t.End, "object")
+	k := scan.SkipSpace(p.Src, t.End)
 	switch {
-	case end < 0, k < end && (isTagStart(p.lower[k:], "object") || isTagStart(p.lower[k:], "script")):
-		return 0, p.errorf(t.start, "unclosed <object> tag: missing </object> (or />)")
+	case end < 0, k < end && (scan.IsTagStart(p.Lower[k:], "object") || scan.IsTagStart(p.Lower[k:], "script")):
+		return 0, p.Errorf(t.Start, "unclosed <object> tag: missing </object> (or />)")
 	case k < end:
-		return 0, p.errorf(k, "only white space may appear between <object> and </object>")
+		return 0, p.Errorf(k, "only white space may appear between <object> and </object>")
 	}
 	return after, nil
 }

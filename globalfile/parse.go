@@ -1,7 +1,6 @@
 package globalfile
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -27,23 +26,20 @@ func Parse(name, src string) (*File, error) {
 
 // parser holds the state of one Parse call.
 type parser struct {
-	name  string
-	src   string
-	lower string // src with ASCII letters lowercased; same length as src
-	lines []int  // byte offset of the start of each line
+	*scan.Source
 
 	file *File
 	ids  map[string]int // object id -> line of its id attribute
 }
 
 func newParser(name, src string) *parser {
+	// A global file holds nothing but server tags: its tags are read more
+	// strictly than a page's.
+	syntax := scan.TagSyntax{StopAtLT: true, ValueStop: "=`", MissingValueAtName: true}
 	return &parser{
-		name:  name,
-		src:   src,
-		lower: scan.ASCIILower(src),
-		lines: scan.LineStarts(src),
-		file:  &File{Name: name},
-		ids:   map[string]int{},
+		Source: scan.NewSource(name, src, syntax),
+		file:   &File{Name: name},
+		ids:    map[string]int{},
 	}
 }
 
@@ -51,12 +47,12 @@ func newParser(name, src string) *parser {
 // between them.
 func (p *parser) parse() error {
 	i := 0
-	if strings.HasPrefix(p.src, byteOrderMark) {
+	if strings.HasPrefix(p.Src, byteOrderMark) {
 		i = len(byteOrderMark)
 	}
 	for {
-		i = scan.SkipSpace(p.src, i)
-		if i >= len(p.src) {
+		i = scan.SkipSpace(p.Src, i)
+		if i >= len(p.Src) {
 			return nil
 		}
 		end, err := p.lexAt(i)
@@ -70,18 +66,18 @@ func (p *parser) parse() error {
 // lexAt reads the construct that starts at src[i], which is not white
 // space, and returns the offset just past it.
 func (p *parser) lexAt(i int) (int, error) {
-	rest := p.lower[i:]
+	rest := p.Lower[i:]
 	switch {
 	case strings.HasPrefix(rest, "<!--"):
 		return p.lexComment(i)
 	case strings.HasPrefix(rest, "<%"):
-		return 0, p.errorf(i, "<%% %%> blocks are not allowed in a global file: put code in a <script runat=\"server\"> block")
-	case isTagStart(rest, "object"):
+		return 0, p.Errorf(i, "<%% %%> blocks are not allowed in a global file: put code in a <script runat=\"server\"> block")
+	case scan.IsTagStart(rest, "object"):
 		return p.lexObject(i)
-	case isTagStart(rest, "script"):
+	case scan.IsTagStart(rest, "script"):
 		return p.lexScript(i)
-	case isTagStart(rest, "/object"), isTagStart(rest, "/script"):
-		return 0, p.errorf(i, "%s> without an opening tag", p.src[i:i+len("</object")])
+	case scan.IsTagStart(rest, "/object"), scan.IsTagStart(rest, "/script"):
+		return 0, p.Errorf(i, "%s> without an opening tag", p.Src[i:i+len("</object")])
 	}
 	return 0, p.unexpected(i)
 }
@@ -90,12 +86,12 @@ func (p *parser) lexAt(i int) (int, error) {
 // a comment, and not allowed.
 func (p *parser) lexComment(start int) (int, error) {
 	body := start + len("<!--")
-	if strings.HasPrefix(p.lower[scan.SkipSpace(p.src, body):], "#include") {
-		return 0, p.errorf(start, "#include is not allowed in a global file")
+	if strings.HasPrefix(p.Lower[scan.SkipSpace(p.Src, body):], "#include") {
+		return 0, p.Errorf(start, "#include is not allowed in a global file")
 	}
-	k := strings.Index(p.src[body:], "-->")
+	k := strings.Index(p.Src[body:], "-->")
 	if k < 0 {
-		return 0, p.errorf(start, "unclosed comment: missing -->")
+		return 0, p.Errorf(start, "unclosed comment: missing -->")
 	}
 	return body + k + len("-->"), nil
 }
@@ -103,20 +99,20 @@ func (p *parser) lexComment(start int) (int, error) {
 // unexpected reports the text or tag at i, which a global file may not
 // hold.
 func (p *parser) unexpected(i int) *Error {
-	if p.src[i] == '<' {
+	if p.Src[i] == '<' {
 		j := i + 1
-		if j < len(p.src) && p.src[j] == '/' {
+		if j < len(p.Src) && p.Src[j] == '/' {
 			j++
 		}
 		k := j
-		for k < len(p.src) && scan.IsNameByte(p.src[k]) {
+		for k < len(p.Src) && scan.IsNameByte(p.Src[k]) {
 			k++
 		}
-		if k > j && (scan.IsLetter(p.src[j]) || p.src[j] == '!' || p.src[j] == '?') {
-			return p.errorf(i, "%s> tag is not allowed: %s", p.src[i:k], allowed)
+		if k > j && (scan.IsLetter(p.Src[j]) || p.Src[j] == '!' || p.Src[j] == '?') {
+			return p.Errorf(i, "%s> tag is not allowed: %s", p.Src[i:k], allowed)
 		}
 	}
-	return p.errorf(i, "text %q is not allowed: %s", snippet(p.src[i:]), allowed)
+	return p.Errorf(i, "text %q is not allowed: %s", snippet(p.Src[i:]), allowed)
 }
 
 // snippet returns the start of s up to its first line end, at most about
@@ -138,12 +134,6 @@ func snippet(s string) string {
 
 // pos converts a byte offset into a line and column.
 func (p *parser) pos(off int) Pos {
-	line, col := scan.LineCol(p.lines, off)
+	line, col := p.LineCol(off)
 	return Pos{Line: line, Col: col}
-}
-
-// errorf returns an *Error positioned at byte offset off.
-func (p *parser) errorf(off int, format string, args ...any) *Error {
-	pos := p.pos(off)
-	return &Error{Name: p.name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)}
 }

@@ -13,39 +13,39 @@ func (p *parser) lexScript(start int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := p.checkRunat(t); err != nil {
+	if err := p.requireRunat(t); err != nil {
 		return 0, err
 	}
-	for _, a := range t.attrs {
+	for _, a := range t.Attrs {
 		if err := p.checkScriptAttr(a); err != nil {
 			return 0, err
 		}
 	}
-	if t.selfClosing {
-		return 0, p.errorf(start, "<script runat=\"server\"> needs a closing </script> tag, not />")
+	if t.SelfClosing {
+		return 0, p.Errorf(start, "<script runat=\"server\"> needs a closing </script> tag, not />")
 	}
-	end, after := scan.CloseTag(p.lower, t.end, "script")
+	end, after := scan.CloseTag(p.Lower, t.End, "script")
 	if end < 0 {
-		return 0, p.errorf(start, "unclosed <script runat=\"server\"> block: missing </script>")
+		return 0, p.Errorf(start, "unclosed <script runat=\"server\"> block: missing </script>")
 	}
-	p.file.Scripts = append(p.file.Scripts, Script{Pos: p.pos(t.end), Code: p.src[t.end:end]})
+	p.file.Scripts = append(p.file.Scripts, Script{Pos: p.pos(t.End), Code: p.Src[t.End:end]})
 	return after, nil
 }
 
 // checkScriptAttr validates one attribute of a <script runat="server">
 // tag.
-func (p *parser) checkScriptAttr(a attr) error {
-	switch a.key {
-	case "runat": // checked by checkRunat
+func (p *parser) checkScriptAttr(a scan.Attr) error {
+	switch a.Key {
+	case "runat": // checked by requireRunat
 		return nil
 	case "language":
-		if !a.hasValue {
-			return p.errorf(a.off, "attribute %s needs a value", a.name)
+		if !a.HasValue {
+			return p.Errorf(a.Off, "attribute %s needs a value", a.Name)
 		}
-		if !strings.EqualFold(strings.TrimSpace(a.value), "lua") {
-			return p.errorf(a.off, "unsupported script language %q (only lua)", a.value)
+		if !strings.EqualFold(strings.TrimSpace(a.Value), "lua") {
+			return p.Errorf(a.Off, "unsupported script language %q (only lua)", a.Value)
 		}
 		return nil
 	}
-	return p.errorf(a.off, "unknown attribute %s on <script runat=\"server\">", a.name)
+	return p.Errorf(a.Off, "unknown attribute %s on <script runat=\"server\">", a.Name)
 }

@@ -1,28 +1,33 @@
 package page
 
-import "strings"
+import (
+	"strings"
+
+	"lasp/internal/scan"
+)
 
 // lexDirective reads the attributes of a <%@ ... %> block whose body is
 // src[start:end].
-func (p *parser) lexDirective(start, end int) ([]attr, error) {
-	l := &attrLexer{p: p, pos: start, end: end}
-	var attrs []attr
+func (p *parser) lexDirective(start, end int) ([]scan.Attr, error) {
+	var attrs []scan.Attr
+	i := start
 	for {
-		l.skipSpace()
-		if l.pos >= end {
+		i = scan.SkipSpace(p.Src[:end], i)
+		if i >= end {
 			break
 		}
-		a, err := l.next()
+		a, next, err := p.LexAttr(i, end)
 		if err != nil {
 			return nil, err
 		}
-		if !a.hasValue {
-			return nil, p.errorf(a.off, "directive %s needs a value (Name=\"Value\")", a.name)
+		if !a.HasValue {
+			return nil, p.Errorf(a.Off, "directive %s needs a value (Name=\"Value\")", a.Name)
 		}
 		attrs = append(attrs, a)
+		i = next
 	}
 	if len(attrs) == 0 {
-		return nil, p.errorf(start, "empty directive")
+		return nil, p.Errorf(start, "empty directive")
 	}
 	return attrs, nil
 }
@@ -31,7 +36,7 @@ func (p *parser) lexDirective(start, end int) ([]attr, error) {
 // attributes in the file's Directives.
 func (p *parser) applyDirective(d *directive) error {
 	if p.output {
-		return p.errorf(d.start, "directive must come before any output")
+		return p.Errorf(d.start, "directive must come before any output")
 	}
 	for _, a := range d.attrs {
 		if err := p.applyDirectiveAttr(a); err != nil {
@@ -42,49 +47,49 @@ func (p *parser) applyDirective(d *directive) error {
 }
 
 // applyDirectiveAttr validates one directive attribute and stores it.
-func (p *parser) applyDirectiveAttr(a attr) error {
+func (p *parser) applyDirectiveAttr(a scan.Attr) error {
 	dirs := &p.file.Directives
 	var err error
-	switch a.key {
+	switch a.Key {
 	case "enablesessionstate":
 		dirs.EnableSessionState, err = p.sessionState(a)
 	case "language":
-		if !strings.EqualFold(strings.TrimSpace(a.value), "lua") {
-			err = p.errorf(a.off, "unsupported Language %q (only Lua)", a.value)
+		if !strings.EqualFold(strings.TrimSpace(a.Value), "lua") {
+			err = p.Errorf(a.Off, "unsupported Language %q (only Lua)", a.Value)
 		}
 	case "contenttype":
 		dirs.ContentType, err = p.nonEmpty(a)
 	case "charset":
 		dirs.Charset, err = p.nonEmpty(a)
 	default:
-		return p.errorf(a.off, "unknown directive %s", a.name)
+		return p.Errorf(a.Off, "unknown directive %s", a.Name)
 	}
 	if err != nil {
 		return err
 	}
-	if line, ok := p.seen[a.key]; ok {
-		return p.errorf(a.off, "directive %s given twice (first on line %d)", a.name, line)
+	if line, ok := p.seen[a.Key]; ok {
+		return p.Errorf(a.Off, "directive %s given twice (first on line %d)", a.Name, line)
 	}
-	p.seen[a.key] = p.pos(a.off).Line
+	p.seen[a.Key] = p.pos(a.Off).Line
 	return nil
 }
 
 // sessionState normalizes an EnableSessionState value.
-func (p *parser) sessionState(a attr) (string, error) {
+func (p *parser) sessionState(a scan.Attr) (string, error) {
 	for _, v := range []string{"True", "ReadOnly", "False"} {
-		if strings.EqualFold(strings.TrimSpace(a.value), v) {
+		if strings.EqualFold(strings.TrimSpace(a.Value), v) {
 			return v, nil
 		}
 	}
-	return "", p.errorf(a.off, "invalid EnableSessionState %q (want True, ReadOnly or False)", a.value)
+	return "", p.Errorf(a.Off, "invalid EnableSessionState %q (want True, ReadOnly or False)", a.Value)
 }
 
 // nonEmpty returns a's value without surrounding white space, which must
 // leave something.
-func (p *parser) nonEmpty(a attr) (string, error) {
-	v := strings.TrimSpace(a.value)
+func (p *parser) nonEmpty(a scan.Attr) (string, error) {
+	v := strings.TrimSpace(a.Value)
 	if v == "" {
-		return "", p.errorf(a.off, "directive %s needs a non-empty value", a.name)
+		return "", p.Errorf(a.Off, "directive %s needs a non-empty value", a.Name)
 	}
 	return v, nil
 }

@@ -2,9 +2,10 @@
 // nodes that carry their line and column.
 //
 // It is a leaf: it imports only the standard library and internal/scan
-// (byte-level helpers it shares with globalfile), knows nothing of Lua
-// beyond what an object id may be, and does not resolve includes (an include
-// is a node that the caller resolves).
+// (which it shares with globalfile: byte-level helpers, the tag and
+// attribute lexer, and the Error type), knows nothing of Lua beyond what an
+// object id may be, and does not resolve includes (an include is a node
+// that the caller resolves).
 //
 // # Grammar
 //

@@ -1,6 +1,6 @@
 package page
 
-import "fmt"
+import "lasp/internal/scan"
 
 // Pos is a 1-based line and column (column counts bytes).
 type Pos struct{ Line, Col int }
@@ -85,15 +85,8 @@ type File struct {
 	Directives Directives
 }
 
-// Error is a parse error. Its message is lowercase, without a trailing
-// newline.
-type Error struct {
-	Name      string // the name given to Parse
-	Line, Col int    // 1-based; Col counts bytes
-	Msg       string
-}
-
-// Error returns "name:line: message".
-func (e *Error) Error() string {
-	return fmt.Sprintf("%s:%d: %s", e.Name, e.Line, e.Msg)
-}
+// Error is a parse error: Name (the name given to Parse), Line and Col
+// (1-based; Col counts bytes) and Msg, lowercase and without a trailing
+// newline. Its Error method returns "name:line: message". The global file
+// parser shares the type: a *page.Error is a *globalfile.Error.
+type Error = scan.Error

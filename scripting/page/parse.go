@@ -1,7 +1,6 @@
 package page
 
 import (
-	"fmt"
 	"strings"
 
 	"lasp/internal/scan"
@@ -19,10 +18,7 @@ func Parse(name, src string) (*File, error) {
 
 // parser holds the state of one Parse call.
 type parser struct {
-	name  string
-	src   string
-	lower string // src with ASCII letters lowercased; same length as src
-	lines []int  // byte offset of the start of each line
+	*scan.Source
 
 	file    *File
 	output  bool           // a node other than blank text has been added
@@ -32,10 +28,7 @@ type parser struct {
 
 func newParser(name, src string) *parser {
 	return &parser{
-		name:    name,
-		src:     src,
-		lower:   scan.ASCIILower(src),
-		lines:   scan.LineStarts(src),
+		Source:  scan.NewSource(name, src, scan.TagSyntax{}),
 		file:    &File{Name: name},
 		seen:    map[string]int{},
 		objects: map[string]int{},
@@ -45,7 +38,7 @@ func newParser(name, src string) *parser {
 // directive is a parsed <%@ ... %> block before it is applied to the file.
 type directive struct {
 	start int // offset of "<%@"
-	attrs []attr
+	attrs []scan.Attr
 }
 
 // Position makes a directive a Node so that lexAt can return it; it is never
@@ -58,7 +51,7 @@ func (p *parser) parse() error {
 	text := 0 // start of the pending text
 	i := 0
 	for {
-		k := strings.IndexByte(p.src[i:], '<')
+		k := strings.IndexByte(p.Src[i:], '<')
 		if k < 0 {
 			break
 		}
@@ -77,7 +70,7 @@ func (p *parser) parse() error {
 		}
 		i, text = end, end
 	}
-	p.addText(text, len(p.src))
+	p.addText(text, len(p.Src))
 	return nil
 }
 
@@ -85,15 +78,15 @@ func (p *parser) parse() error {
 // node (a *directive for a page directive) and the offset just past the
 // construct, or end == i when src[i] starts no construct.
 func (p *parser) lexAt(i int) (n Node, end int, err error) {
-	rest := p.lower[i:]
+	rest := p.Lower[i:]
 	switch {
 	case strings.HasPrefix(rest, "<%"):
 		return p.lexBlock(i)
 	case strings.HasPrefix(rest, "<!--"):
 		return p.lexInclude(i)
-	case isTagStart(rest, "script"):
+	case scan.IsTagStart(rest, "script"):
 		return p.lexScript(i)
-	case isTagStart(rest, "object"):
+	case scan.IsTagStart(rest, "object"):
 		return p.lexObject(i)
 	}
 	return nil, i, nil
@@ -104,7 +97,7 @@ func (p *parser) addText(start, end int) {
 	if start >= end {
 		return
 	}
-	s := p.src[start:end]
+	s := p.Src[start:end]
 	if !isBlank(s, start == 0) {
 		p.output = true
 	}
@@ -126,18 +119,18 @@ func (p *parser) addNode(n Node) error {
 func (p *parser) lexBlock(i int) (Node, int, error) {
 	body := i + len("<%")
 	var kind byte
-	if body < len(p.src) && strings.IndexByte("=-@", p.src[body]) >= 0 {
-		kind = p.src[body]
+	if body < len(p.Src) && strings.IndexByte("=-@", p.Src[body]) >= 0 {
+		kind = p.Src[body]
 		body++
 	}
-	k := strings.Index(p.src[body:], "%>")
+	k := strings.Index(p.Src[body:], "%>")
 	if k < 0 {
 		if kind == '@' {
-			return nil, 0, p.errorf(i, "unclosed <%%@ directive")
+			return nil, 0, p.Errorf(i, "unclosed <%%@ directive")
 		}
-		return nil, 0, p.errorf(i, "unclosed %s block", p.src[i:body])
+		return nil, 0, p.Errorf(i, "unclosed %s block", p.Src[i:body])
 	}
-	code, end := p.src[body:body+k], body+k+len("%>")
+	code, end := p.Src[body:body+k], body+k+len("%>")
 	switch kind {
 	case '@':
 		attrs, err := p.lexDirective(body, body+k)
@@ -147,7 +140,7 @@ func (p *parser) lexBlock(i int) (Node, int, error) {
 		return &directive{start: i, attrs: attrs}, end, nil
 	case '=', '-':
 		if strings.TrimSpace(code) == "" {
-			return nil, 0, p.errorf(i, "empty expression in %s %%> block", p.src[i:body])
+			return nil, 0, p.Errorf(i, "empty expression in %s %%> block", p.Src[i:body])
 		}
 		return &Expr{Pos: p.pos(body), Code: code, Raw: kind == '-'}, end, nil
 	}
@@ -156,14 +149,8 @@ func (p *parser) lexBlock(i int) (Node, int, error) {
 
 // pos converts a byte offset into a line and column.
 func (p *parser) pos(off int) Pos {
-	line, col := scan.LineCol(p.lines, off)
+	line, col := p.LineCol(off)
 	return Pos{Line: line, Col: col}
-}
-
-// errorf returns an *Error positioned at byte offset off.
-func (p *parser) errorf(off int, format string, args ...any) *Error {
-	pos := p.pos(off)
-	return &Error{Name: p.name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)}
 }
 
 // isBlank reports whether s holds only white space. A UTF-8 byte order mark

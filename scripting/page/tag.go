@@ -6,76 +6,32 @@ import (
 	"lasp/internal/scan"
 )
 
-// tag is an opening <script> or <object> tag with runat="server".
-type tag struct {
-	attrs       []attr
-	end         int // offset just past the closing ">"
-	selfClosing bool
-}
-
-// isTagStart reports whether lower (lowercased source) starts with the
-// opening tag <name followed by white space, "/" or ">".
-func isTagStart(lower, name string) bool {
-	if !strings.HasPrefix(lower, "<"+name) {
-		return false
-	}
-	rest := lower[1+len(name):]
-	return rest != "" && (scan.IsSpace(rest[0]) || rest[0] == '/' || rest[0] == '>')
-}
-
 // lexServerTag reads the opening tag <name ...> at start. It returns nil
 // when the tag has no runat attribute: such a tag is ordinary text. A
 // malformed tag is text too, unless "runat" appears in it before its first
 // ">". A runat attribute must say "server".
-func (p *parser) lexServerTag(start int, name string) (*tag, error) {
-	t, err := p.lexTag(start, name)
-	runat, ok := findAttr(t.attrs, "runat")
+func (p *parser) lexServerTag(start int, name string) (*scan.Tag, error) {
+	t, err := p.LexTag(start, name)
+	runat, ok := scan.FindAttr(t.Attrs, "runat")
 	if err != nil && (ok || p.mentionsRunat(start)) {
 		return nil, err
 	}
 	if !ok || err != nil {
 		return nil, nil
 	}
-	if !strings.EqualFold(strings.TrimSpace(runat.value), "server") {
-		return nil, p.errorf(runat.off, "runat must be \"server\", not %q", runat.value)
+	if err := p.CheckRunat(runat); err != nil {
+		return nil, err
 	}
-	if err := p.checkDuplicates(t.attrs, "attribute"); err != nil {
+	if err := p.CheckDuplicates(t.Attrs); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-// lexTag reads the attributes of the opening tag <name ...> at start up to
-// its ">" or "/>". On error the attributes read so far are returned too.
-func (p *parser) lexTag(start int, name string) (*tag, error) {
-	l := &attrLexer{p: p, pos: start + 1 + len(name), end: len(p.src)}
-	t := &tag{}
-	for {
-		l.skipSpace()
-		switch {
-		case l.pos >= l.end:
-			return t, p.errorf(start, "unclosed <%s> tag", name)
-		case p.src[l.pos] == '>':
-			t.end = l.pos + 1
-			return t, nil
-		case strings.HasPrefix(p.src[l.pos:], "/>"):
-			t.end, t.selfClosing = l.pos+2, true
-			return t, nil
-		}
-		a, err := l.next()
-		if a.name != "" {
-			t.attrs = append(t.attrs, a)
-		}
-		if err != nil {
-			return t, err
-		}
-	}
-}
-
 // mentionsRunat reports whether "runat" appears, in any case, in the tag at
 // start before the next "<" or ">".
 func (p *parser) mentionsRunat(start int) bool {
-	tagText := p.lower[start+1:]
+	tagText := p.Lower[start+1:]
 	if k := strings.IndexAny(tagText, "<>"); k >= 0 {
 		tagText = tagText[:k]
 	}
@@ -89,34 +45,34 @@ func (p *parser) lexScript(start int) (Node, int, error) {
 	if t == nil || err != nil {
 		return nil, start, err
 	}
-	for _, a := range t.attrs {
+	for _, a := range t.Attrs {
 		if err := p.checkScriptAttr(a); err != nil {
 			return nil, 0, err
 		}
 	}
-	if t.selfClosing {
-		return nil, 0, p.errorf(start, "<script runat=\"server\"> needs a closing </script> tag, not />")
+	if t.SelfClosing {
+		return nil, 0, p.Errorf(start, "<script runat=\"server\"> needs a closing </script> tag, not />")
 	}
-	body := t.end
-	end, after := scan.CloseTag(p.lower, body, "script")
+	body := t.End
+	end, after := scan.CloseTag(p.Lower, body, "script")
 	if end < 0 {
-		return nil, 0, p.errorf(start, "unclosed <script runat=\"server\"> block")
+		return nil, 0, p.Errorf(start, "unclosed <script runat=\"server\"> block")
 	}
-	return &Script{Pos: p.pos(body), Code: p.src[body:end]}, after, nil
+	return &Script{Pos: p.pos(body), Code: p.Src[body:end]}, after, nil
 }
 
 // checkScriptAttr validates one attribute of a server <script> tag.
-func (p *parser) checkScriptAttr(a attr) error {
-	switch a.key {
+func (p *parser) checkScriptAttr(a scan.Attr) error {
+	switch a.Key {
 	case "runat":
 		return nil
 	case "language":
-		if !strings.EqualFold(strings.TrimSpace(a.value), "lua") {
-			return p.errorf(a.off, "unsupported script language %q (only lua)", a.value)
+		if !strings.EqualFold(strings.TrimSpace(a.Value), "lua") {
+			return p.Errorf(a.Off, "unsupported script language %q (only lua)", a.Value)
 		}
 		return nil
 	}
-	return p.errorf(a.off, "unknown attribute %s on <script runat=\"server\">", a.name)
+	return p.Errorf(a.Off, "unknown attribute %s on <script runat=\"server\">", a.Name)
 }
 
 // lexObject reads an <object runat="server"> tag at start, with its closing
@@ -128,70 +84,70 @@ func (p *parser) lexObject(start int) (Node, int, error) {
 		return nil, start, err
 	}
 	obj := &Object{Pos: p.pos(start)}
-	if err := p.objectAttrs(start, t.attrs, obj); err != nil {
+	if err := p.objectAttrs(start, t.Attrs, obj); err != nil {
 		return nil, 0, err
 	}
-	if t.selfClosing {
-		return obj, t.end, nil
+	if t.SelfClosing {
+		return obj, t.End, nil
 	}
-	end, after := scan.CloseTag(p.lower, t.end, "object")
+	end, after := scan.CloseTag(p.Lower, t.End, "object")
 	if end < 0 {
-		return nil, 0, p.errorf(start, "unclosed <object> tag: missing </object>")
+		return nil, 0, p.Errorf(start, "unclosed <object> tag: missing </object>")
 	}
-	if k := firstNonSpace(p.src[t.end:end]); k >= 0 {
-		return nil, 0, p.errorf(t.end+k, "only white space may appear between <object> and </object>")
+	if k := firstNonSpace(p.Src[t.End:end]); k >= 0 {
+		return nil, 0, p.Errorf(t.End+k, "only white space may appear between <object> and </object>")
 	}
 	return obj, after, nil
 }
 
 // objectAttrs validates the attributes of a server <object> tag at start and
 // fills in obj.
-func (p *parser) objectAttrs(start int, attrs []attr, obj *Object) error {
-	var id attr
+func (p *parser) objectAttrs(start int, attrs []scan.Attr, obj *Object) error {
+	var id scan.Attr
 	var hasID, hasProgID bool
 	for _, a := range attrs {
-		if !a.hasValue && a.key != "runat" {
-			return p.errorf(a.off, "attribute %s needs a value", a.name)
+		if !a.HasValue && a.Key != "runat" {
+			return p.Errorf(a.Off, "attribute %s needs a value", a.Name)
 		}
-		switch a.key {
+		switch a.Key {
 		case "runat":
 		case "id":
 			id, hasID = a, true
 		case "progid":
-			obj.ProgID, hasProgID = strings.TrimSpace(a.value), true
+			obj.ProgID, hasProgID = strings.TrimSpace(a.Value), true
 			if obj.ProgID == "" {
-				return p.errorf(a.off, "empty progid")
+				return p.Errorf(a.Off, "empty progid")
 			}
 		case "scope":
-			if !strings.EqualFold(strings.TrimSpace(a.value), "page") {
-				return p.errorf(a.off, "object scope %q is not allowed in a page (only Page)", a.value)
+			if !strings.EqualFold(strings.TrimSpace(a.Value), "page") {
+				return p.Errorf(a.Off, "object scope %q is not allowed in a page (only Page)", a.Value)
 			}
 		default:
-			return p.errorf(a.off, "unknown attribute %s on <object runat=\"server\">", a.name)
+			return p.Errorf(a.Off, "unknown attribute %s on <object runat=\"server\">", a.Name)
 		}
 	}
 	if !hasID {
-		return p.errorf(start, "<object runat=\"server\"> needs an id attribute")
+		return p.Errorf(start, "<object runat=\"server\"> needs an id attribute")
 	}
 	if !hasProgID {
-		return p.errorf(start, "<object runat=\"server\"> needs a progid attribute")
+		return p.Errorf(start, "<object runat=\"server\"> needs a progid attribute")
 	}
 	return p.checkObjectID(id, obj)
 }
 
 // checkObjectID checks that id is a Lua identifier, not a keyword, and not
 // declared before in this file, and stores it in obj.
-func (p *parser) checkObjectID(id attr, obj *Object) error {
+func (p *parser) checkObjectID(id scan.Attr, obj *Object) error {
 	switch {
-	case !scan.IsLuaIdentifier(id.value):
-		return p.errorf(id.off, "object id %q is not a Lua identifier", id.value)
-	case scan.IsLuaKeyword(id.value):
-		return p.errorf(id.off, "object id %q is a Lua keyword", id.value)
+	case !scan.IsLuaIdentifier(id.Value):
+		return p.Errorf(id.Off, "object id %q is not a Lua identifier", id.Value)
+	case scan.IsLuaKeyword(id.Value):
+		return p.Errorf(id.Off, "object id %q is a Lua keyword", id.Value)
 	}
-	if line, ok := p.objects[id.value]; ok {
-		return p.errorf(id.off, "object id %q declared twice (first on line %d)", id.value, line)
+	if line, ok := p.objects[id.Value]; ok {
+		return p.Errorf(id.Off, "object id %q declared twice (first on line %d)", id.Value, line)
 	}
-	p.objects[id.value] = p.pos(id.off).Line
-	obj.ID = id.value
+	p.objects[id.Value] = p.pos(id.Off).Line
+	obj.ID = id.Value
 	return nil
 }
