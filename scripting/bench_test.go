@@ -31,7 +31,7 @@ func BenchmarkRun(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	env := &Env{Request: &testRequest{url.Values{"name": {"<Bob & Alice>"}}}}
+	env := &Env{Request: &testRequest{query: url.Values{"name": {"<Bob & Alice>"}}}}
 	b.ReportAllocs()
 	for b.Loop() {
 		env.Response = &testResponse{}

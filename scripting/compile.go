@@ -63,11 +63,19 @@ type compiler struct {
 	active  map[string]int // files being compiled, for cycle detection
 	bodies  map[string]int // included file → index in p.includes
 	ownIDs  map[string]bool
-	scripts map[string]bool // files whose script blocks are already in p.scripts
+	scripts map[string]bool        // files whose script blocks are already in p.scripts
+	emit    func(file, lua string) // when not nil, sees each generated chunk
 }
 
 // compilePage parses and compiles the page name in fsys.
 func compilePage(fsys fs.FS, name string) (*Page, error) {
+	return compilePageEmit(fsys, name, nil)
+}
+
+// compilePageEmit is compilePage that gives emit, when not nil, each chunk
+// of Lua it generates, in the order it compiles them (the golden tests
+// show them).
+func compilePageEmit(fsys fs.FS, name string, emit func(file, lua string)) (*Page, error) {
 	c := &compiler{
 		fsys:    fsys,
 		p:       &Page{Name: name},
@@ -75,6 +83,7 @@ func compilePage(fsys fs.FS, name string) (*Page, error) {
 		bodies:  map[string]int{},
 		ownIDs:  map[string]bool{},
 		scripts: map[string]bool{},
+		emit:    emit,
 	}
 	f, err := c.parse(name)
 	if err != nil {
@@ -214,6 +223,9 @@ func includePath(from string, n *page.Include) (string, error) {
 
 // compile compiles generated Lua named after its source file.
 func (c *compiler) compile(name, src string) (*lua.FunctionProto, error) {
+	if c.emit != nil {
+		c.emit(name, src)
+	}
 	return compileLua(name, src, c.chain)
 }
 

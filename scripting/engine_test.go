@@ -16,7 +16,7 @@ func runPage(t testing.TB, e *Engine, name string, query url.Values) (string, er
 		return "", err
 	}
 	var out bytes.Buffer
-	err = e.Run(t.Context(), &out, p, &Env{Request: &testRequest{query}, Response: &testResponse{}})
+	err = e.Run(t.Context(), &out, p, &Env{Request: &testRequest{query: query}, Response: &testResponse{}})
 	return out.String(), err
 }
 
