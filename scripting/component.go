@@ -234,7 +234,9 @@ func (s *state) objectEnvMT(p *Page) *lua.LTable {
 				}
 			}
 		}
-		L.Push(s.base.RawGet(key))
+		// Through base's own metatable: intrinsics made on first use and
+		// global.lasa's objects are found there.
+		L.Push(L.GetTable(s.base, key))
 		return 1
 	}))
 	return mt

@@ -513,8 +513,9 @@ func (s *state) server() *object {
 			return false
 		}
 		n, ok := v.(lua.LNumber)
-		if !ok || n <= 0 {
-			L.RaiseError("Server.ScriptTimeout must be a positive number of seconds")
+		if !ok || !(n > 0 && n <= maxScriptTimeout) { // NaN fails both
+			L.RaiseError("Server.ScriptTimeout must be a positive number of seconds, at most %d (a day), not %s",
+				maxScriptTimeout, L.ToStringMeta(v).String())
 		}
 		s.run.setTimeout(time.Duration(float64(n) * float64(time.Second)))
 		return true
@@ -569,6 +570,10 @@ func (s *state) server() *object {
 	})
 	return o
 }
+
+// maxScriptTimeout bounds Server.ScriptTimeout, in seconds: a page runs a
+// day at most, and a larger number would overflow the timer.
+const maxScriptTimeout = 86_400
 
 // resolve turns a path given to Server.MapPath/Execute/Transfer into an
 // app-relative name: "/x" from the root, "x" from the current page's folder.
