@@ -706,6 +706,21 @@ end %>`,
 			err:  "t.lasp:1: Response.Expires must be a number of minutes, not string",
 		},
 		{
+			name: "Expires NaN",
+			page: `<% Response.Expires = 0/0 %>`,
+			err:  "t.lasp:1: Response.Expires must be a number of minutes from -525600 to 525600 (a year), not NaN",
+		},
+		{
+			name: "Expires past a year",
+			page: `<% Response.Expires = math.huge %>`,
+			err:  "t.lasp:1: Response.Expires must be a number of minutes from -525600 to 525600 (a year), not 1.7976931348623157e+308",
+		},
+		{
+			name: "cookie Expires past year 9999",
+			page: `<% Response.Cookies["a"] = {Value = "v", Expires = math.huge} %>`,
+			err:  `t.lasp:1: Response.Cookies["a"].Expires must be a Unix time from 0 to 253402300799 (year 9999), not 1.7976931348623157e+308`,
+		},
+		{
 			name:    "CacheControl",
 			page:    `<%= Response.CacheControl %>|<% Response.CacheControl = "private, max-age=60" %><%= Response.CacheControl %>`,
 			headers: map[string]string{"Cache-Control": "private, max-age=60"},

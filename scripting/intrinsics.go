@@ -340,6 +340,10 @@ func (s *state) response() *object {
 			if !ok {
 				L.RaiseError("Response.Expires must be a number of minutes, not %s", v.Type())
 			}
+			// HTTP asks for no Expires more than a year ahead; NaN fails both.
+			if !(n >= -maxExpires && n <= maxExpires) {
+				L.RaiseError("Response.Expires must be a number of minutes from -%d to %d (a year), not %s", maxExpires, maxExpires, n)
+			}
 			minutes := float64(n)
 			r.expires = &minutes
 			at := time.Now().Add(time.Duration(minutes * float64(time.Minute)))
@@ -474,6 +478,9 @@ func (s *state) responseCookies() *object {
 			c.SameSite = lua.LVAsString(v.RawGetString("SameSite"))
 			switch e := v.RawGetString("Expires").(type) {
 			case lua.LNumber:
+				if !(e >= 0 && e <= maxCookieExpires) { // NaN fails both
+					L.RaiseError("Response.Cookies[%q].Expires must be a Unix time from 0 to %d (year 9999), not %s", name, int64(maxCookieExpires), e)
+				}
 				c.Expires = time.Unix(int64(e), 0)
 			case lua.LString:
 				t, err := time.Parse(httpTime, string(e))
@@ -570,6 +577,13 @@ func (s *state) server() *object {
 	})
 	return o
 }
+
+// maxExpires bounds Response.Expires, in minutes (a year), and
+// maxCookieExpires a cookie's Expires as a Unix time (the end of 9999).
+const (
+	maxExpires       = 525_600
+	maxCookieExpires = 253_402_300_799
+)
 
 // maxScriptTimeout bounds Server.ScriptTimeout, in seconds: a page runs a
 // day at most, and a larger number would overflow the timer.
