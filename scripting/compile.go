@@ -180,21 +180,27 @@ func (c *compiler) include(from string, n *page.Include) (int, error) {
 	if _, ok := c.active[name]; ok {
 		return 0, c.errorf(from, n.Pos.Line, nil, "include cycle: %s includes %s again", from, name)
 	}
+	// An error at the include itself has the chain that led to it; one
+	// inside the included file has this include in its chain too.
+	outer := c.chain
+	atInclude := func(cause error, format string, args ...any) error {
+		return compileError(from, n.Pos.Line, outer, cause, fmt.Sprintf(format, args...))
+	}
 	c.chain = append(c.chain, fmt.Sprintf("%s:%d", from, n.Pos.Line))
 	defer func() { c.chain = c.chain[:len(c.chain)-1] }()
 	f, err := c.parse(name)
 	var se *Error
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return 0, c.errorf(from, n.Pos.Line, err, "include file not found: %s", name)
+		return 0, atInclude(err, "include file not found: %s", name)
 	case errors.As(err, &se):
 		return 0, err
 	case err != nil:
 		// A symbolic link out of the root, say: still the include's error.
-		return 0, c.errorf(from, n.Pos.Line, err, "include file %s cannot be read: %v", name, err)
+		return 0, atInclude(err, "include file %s cannot be read: %v", name, err)
 	}
 	if f.Directives != (page.Directives{}) {
-		return 0, c.errorf(from, n.Pos.Line, nil, "%s has page directives (<%%@ %%>): they belong in the page, not in an included file", name)
+		return 0, atInclude(nil, "%s has page directives (<%%@ %%>): they belong in the page, not in an included file", name)
 	}
 	proto, err := c.file(f)
 	if err != nil {
