@@ -1452,7 +1452,6 @@ end %>`,
 			declared: map[string]string{"ghost": "No.Such"},
 			page:     `<% ghost:Boo() %>`,
 			err:      `t.lasp:1: creating ghost: unknown progid "No.Such"`,
-			bug:      `an error raised in an apartment outside any Lua frame begins with a space: "creating ghost:  unknown progid"`,
 		},
 		{
 			name:     "a declared object that cannot be made, by StaticObjects",

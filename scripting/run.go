@@ -241,6 +241,9 @@ func (r *run) scriptError(obj lua.LValue, cause error) *Error {
 	if e.File != "" {
 		e.Msg = strings.TrimPrefix(e.Msg, fmt.Sprintf("%s:%d: ", e.File, e.Line))
 	}
+	// gopher-lua writes "position message" for an error raised from Go;
+	// with no Lua frame to name, the position is empty.
+	e.Msg = strings.TrimPrefix(e.Msg, " ")
 	if r.raised != nil && strings.HasSuffix(e.Msg, r.raised.Error()) {
 		e.Err = r.raised
 	}
