@@ -16,7 +16,8 @@ import (
 // data and checked against what `go list` reports, in the manner of Go's own
 // go/build/deps_test.go:
 //
-//	cmd/serve → framework → {scripting, scope, scope/redisstore, globalfile, templates}
+//	cmd/serve → framework → {framework/session, scripting, scope, internal/redisstore, globalfile, templates}
+//	framework/session → {scope, internal/redisstore}
 //	scripting → scope
 //
 // Only non-test code is checked: tests may import what they need.
@@ -64,8 +65,14 @@ var depRules = []depRule{
 	},
 	{
 		pkgs: "lasp/framework",
-		lasp: []string{"lasp/scripting/...", "lasp/scope/...", "lasp/globalfile", "lasp/templates"},
-		why:  "framework sits on scripting, scope (and its Redis store), globalfile and templates, never on cmd",
+		lasp: []string{"lasp/framework/session", "lasp/scripting/...", "lasp/scope/...", "lasp/internal/redisstore", "lasp/globalfile", "lasp/templates"},
+		why:  "framework sits on its sessions, scripting, scope, the Redis store, globalfile and templates, never on cmd",
+	},
+	{
+		pkgs:       "lasp/framework/session",
+		lasp:       []string{"lasp/scope", "lasp/internal/redisstore"},
+		forbidDeps: []string{"lasp/framework", "lasp/scripting/...", "github.com/yuin/gopher-lua/..."},
+		why:        "sessions are plain data kept by stores: scope and the Redis store, never the framework, the script engine or Lua",
 	},
 	{
 		pkgs:   "lasp/scripting/...",
@@ -78,19 +85,19 @@ var depRules = []depRule{
 		lasp:       []string{"lasp/internal/scan"},
 		forbid:     []string{"github.com/...", "golang.org/..."},
 		forbidDeps: []string{"github.com/...", "golang.org/..."},
-		why:        "the page parser is a leaf: the standard library and the scanning helpers it shares with globalfile",
+		why:        "the page parser is a leaf: the standard library and the scanning (helpers, tag lexer, Error) it shares with globalfile",
 	},
 	{
 		pkgs:       "lasp/globalfile",
 		lasp:       []string{"lasp/internal/scan"},
 		forbid:     []string{"github.com/...", "golang.org/..."},
 		forbidDeps: []string{"github.com/...", "golang.org/..."},
-		why:        "the global file parser is a leaf: the standard library and the scanning helpers it shares with the page parser",
+		why:        "the global file parser is a leaf: the standard library and the scanning (helpers, tag lexer, Error) it shares with the page parser",
 	},
 	{
 		pkgs:    "lasp/internal/scan",
 		stdOnly: true,
-		why:     "the parsers' scanning helpers: standard library only",
+		why:     "what the parsers share (helpers, tag lexer, Error): standard library only",
 	},
 	{
 		pkgs:       "lasp/scope",
@@ -100,7 +107,7 @@ var depRules = []depRule{
 		why:        "scope holds plain Go values: no Lua, no HTTP, no other package of the module",
 	},
 	{
-		pkgs:       "lasp/scope/redisstore",
+		pkgs:       "lasp/internal/redisstore",
 		lasp:       none,
 		forbid:     []string{"net/http"},
 		forbidDeps: []string{"github.com/yuin/gopher-lua/..."},

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"lasp/internal/redisstore"
 	"lasp/scope"
-	"lasp/scope/redisstore"
 	"lasp/scripting"
 )
 

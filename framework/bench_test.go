@@ -57,7 +57,7 @@ func BenchmarkServePageSession(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	n := srv.sessions.(*memoryStore).len()
+	n := liveSessions(srv)
 	if n != 1 {
 		b.Fatalf("%d sessions, want the one the cookie names", n)
 	}

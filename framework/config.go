@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"lasp/framework/session"
 	"lasp/scripting"
 )
 
@@ -114,9 +115,7 @@ func (c *Config) Validate() error {
 	if c.SessionTimeout < 0 {
 		errs = append(errs, errors.New("framework: negative SessionTimeout"))
 	}
-	switch {
-	case c.SessionStore == "", c.SessionStore == "memory", c.SessionStore == "cookie", isRedisURL(c.SessionStore):
-	default:
+	if _, err := session.Parse(c.SessionStore); err != nil {
 		errs = append(errs, fmt.Errorf("framework: unknown SessionStore %q (want memory, cookie or redis://host:port/db)", c.SessionStore))
 	}
 	if c.ApplicationStore != "" && c.ApplicationStore != "memory" && !isRedisURL(c.ApplicationStore) {

@@ -5,6 +5,10 @@
 // A Server is made with New from a Config whose zero value works, is mounted
 // anywhere an http.Handler goes, and is ended with Close.
 //
-// framework may import scripting, scope, globalfile and templates; nothing
-// below it imports framework, and it never imports cmd.
+// Sessions are kept by package framework/session; framework adapts them to
+// the script engine (session_view.go) and runs their events (session.go).
+//
+// framework may import framework/session, scripting, scope,
+// internal/redisstore, globalfile and templates; nothing below it imports
+// framework, and it never imports cmd.
 package framework

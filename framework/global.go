@@ -64,7 +64,7 @@ func (s *Server) loadGlobal() (*global, error) {
 		}
 		if !s.inProcess() && o.Scope == globalfile.Session && !s.engine.KeepsState(o.ProgID) {
 			return nil, &scripting.Error{Kind: scripting.Compile, File: globalName, Line: o.Pos.Line,
-				Msg: fmt.Sprintf("Session object %q (%s) cannot be kept by the %s session store: the Go component does not save and restore its state (framework.Keeper)", o.ID, o.ProgID, s.sessions.name())}
+				Msg: fmt.Sprintf("Session object %q (%s) cannot be kept by the %s session store: the Go component does not save and restore its state (framework.Keeper)", o.ID, o.ProgID, s.sessions.Name())}
 		}
 	}
 	chunk := f.LuaChunk()
@@ -174,7 +174,7 @@ func (s *Server) claimStart(ctx context.Context) bool {
 func (s *Server) restart(ctx context.Context) {
 	s.log.Info("global.lasa changed: restarting the application")
 	if s.inProcess() {
-		s.sessions.close(ctx) // sessions in a cookie or in Redis outlive a restart
+		s.sessions.Close(ctx) // sessions in a cookie or in Redis outlive a restart
 	}
 	s.end(ctx)
 	s.app.RemoveAll()

@@ -18,8 +18,9 @@ import (
 	"github.com/gorilla/securecookie"
 	"golang.org/x/sync/semaphore"
 
+	"lasp/framework/session"
+	"lasp/internal/redisstore"
 	"lasp/scope"
-	"lasp/scope/redisstore"
 	"lasp/scripting"
 )
 
@@ -56,8 +57,7 @@ type Server struct {
 	globalErr error
 	started   atomic.Bool // Application_OnStart has run
 	startMu   sync.Mutex
-	sessions  sessionStore
-	codecs    []securecookie.Codec // sign and encrypt a session cookie that holds an ID
+	sessions  session.Store
 
 	// bodyMemory is Config.MaxBodyMemory, shared by the bodies of the
 	// requests in flight (admitBody).
@@ -128,32 +128,20 @@ func New(cfg Config) (*Server, error) {
 		}),
 	}
 	s.appContents = scripting.Local(s.app)
-	s.codecs = securecookie.CodecsFromPairs(cfg.Keys...)
-	for _, c := range s.codecs {
-		// Idle expiry is the store's; the cookie carries no age limit.
-		c.(*securecookie.SecureCookie).MaxAge(0)
-	}
 	var err error
-	switch {
-	case cfg.SessionStore == "" || cfg.SessionStore == "memory":
-		s.sessions = newMemoryStore(s)
-	case cfg.SessionStore == "cookie":
-		s.sessions = newCookieStore(s, cfg.Keys)
-	default:
-		if s.sessions, err = newRedisStore(s, cfg.SessionStore); err != nil {
-			return nil, fmt.Errorf("framework: %w", err)
-		}
+	if s.sessions, err = s.openSessions(); err != nil {
+		return nil, fmt.Errorf("framework: %w", err)
 	}
 	if isRedisURL(cfg.ApplicationStore) {
 		if s.farmApp, err = redisstore.Open(cfg.ApplicationStore); err != nil {
-			s.sessions.close(context.Background())
+			s.sessions.Close(context.Background())
 			return nil, fmt.Errorf("framework: %w", err)
 		}
 	}
 	g, err := s.loadGlobal()
 	if err != nil {
 		if !cfg.Dev {
-			s.sessions.close(context.Background())
+			s.sessions.Close(context.Background())
 			return nil, err
 		}
 		g, s.globalErr = &global{statics: scope.NewStatics(nil)}, err
@@ -296,7 +284,7 @@ func (s *Server) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("framework: close: %w", ctx.Err())
 	}
-	s.sessions.close(ctx)
+	s.sessions.Close(ctx)
 	s.end(ctx)
 	if s.farmApp != nil {
 		s.farmApp.Close()
@@ -309,7 +297,7 @@ func (s *Server) Close(ctx context.Context) error {
 
 var (
 	errShuttingDown = errors.New("the server is shutting down")
-	errSessionBusy  = errors.New("the session stayed busy for the whole script timeout")
+	errSessionBusy  = session.ErrBusy
 	errMemoryShort  = errors.New("memory is short: the server is near its memory limit")
 	errNoSession    = errors.New("a Session object needs a session, and this page has EnableSessionState=False")
 )

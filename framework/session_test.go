@@ -285,7 +285,7 @@ func TestSessionsOnDemand(t *testing.T) {
 	if got := mustFetch(t, a, c, "/plain.lasp"); got != "hello 1" {
 		t.Errorf("after a write: %q", got)
 	}
-	n := a.srv.sessions.(*memoryStore).len()
+	n := liveSessions(a.srv)
 	if n != 1 {
 		t.Errorf("%d sessions, want 1", n)
 	}

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -47,23 +46,23 @@ func BenchmarkSessionCycle(b *testing.B) {
 			g := srv.g.Load()
 			w := &discard{h: http.Header{}}
 			r := httptest.NewRequest("GET", "/", nil)
-			rec := srv.sessions.create(w, r, g, 1, true)
+			rec := srv.sessions.Create(w, r, 1, true, srv.newLive(g))
 			change := scope.NewContents("Session")
 			change.Set("n", 1.0)
-			srv.sessions.save(b.Context(), w, r, rec, change, false)
-			srv.sessions.leave(rec, 1)
+			srv.sessions.Save(b.Context(), w, r, rec, change, false)
+			srv.sessions.Leave(rec, 1)
 			r.Header.Set("Cookie", w.h.Get("Set-Cookie"))
 			b.ReportAllocs()
 			for b.Loop() {
 				owner := new(int)
-				rec, err := srv.sessions.load(b.Context(), r, owner, true)
+				rec, err := srv.sessions.Load(b.Context(), r, owner, true)
 				if err != nil || rec == nil {
 					b.Fatalf("load: %v %v", rec, err)
 				}
-				if err := srv.sessions.save(b.Context(), w, r, rec, change, false); err != nil {
+				if err := srv.sessions.Save(b.Context(), w, r, rec, change, false); err != nil {
 					b.Fatal(err)
 				}
-				srv.sessions.leave(rec, owner)
+				srv.sessions.Leave(rec, owner)
 				clear(w.h)
 			}
 		})
@@ -83,8 +82,8 @@ func BenchmarkIdleSession(b *testing.B) {
 	runtime.ReadMemStats(&before)
 	n := 0
 	for b.Loop() {
-		rec := srv.sessions.create(w, r, g, 1, false)
-		srv.sessions.leave(rec, 1)
+		rec := srv.sessions.Create(w, r, 1, false, srv.newLive(g))
+		srv.sessions.Leave(rec, 1)
 		clear(w.h)
 		n++
 	}
@@ -92,35 +91,6 @@ func BenchmarkIdleSession(b *testing.B) {
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "bytes/session")
 	runtime.KeepAlive(srv)
-}
-
-// BenchmarkExpire100k is the cost of ending 100,000 idle sessions whose
-// timeout passed, Session_OnEnd aside (the application has none).
-func BenchmarkExpire100k(b *testing.B) {
-	const n = 100_000
-	srv := benchServer(b, "memory")
-	m := srv.sessions.(*memoryStore)
-	g := srv.g.Load()
-	w := &discard{h: http.Header{}}
-	r := httptest.NewRequest("GET", "/", nil)
-	for b.Loop() {
-		b.StopTimer()
-		for range n {
-			rec := m.create(w, r, g, 1, false)
-			m.leave(rec, 1)
-			clear(w.h)
-		}
-		later := time.Now().Add(time.Hour)
-		m.now = func() time.Time { return later }
-		b.StartTimer()
-		m.expire()
-		b.StopTimer()
-		if left := m.len(); left != 0 {
-			b.Fatalf("%d sessions left", left)
-		}
-		m.now = time.Now
-		b.StartTimer()
-	}
 }
 
 // BenchmarkCounterPage is the session counter page over real HTTP, each
@@ -134,8 +104,8 @@ func BenchmarkCounterPage(b *testing.B) {
 			url := storeURL(b, store)
 			a := newApp(b, files, func(c *Config) { c.SessionStore = url; c.Logger = slog.New(slog.DiscardHandler) })
 			var calls atomic.Int64
-			if rs, ok := a.srv.sessions.(*redisStore); ok {
-				rs.st.Client().AddHook(countHook{&calls})
+			if rdb, ok := redisClient(a.srv); ok {
+				rdb.AddHook(countHook{&calls})
 			}
 			b.SetParallelism(8) // 16 clients on 2 cores: requests overlap
 			tr := a.Client().Transport.(*http.Transport).Clone()

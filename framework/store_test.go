@@ -348,7 +348,7 @@ func TestSessionIncrements(t *testing.T) {
 	if got := mustFetch(t, a, c, "/appn.lasp"); got != "200" {
 		t.Errorf("Application[n] = %s, want 200", got)
 	}
-	if n := a.srv.sessions.(*memoryStore).len(); n != 201 {
+	if n := liveSessions(a.srv); n != 201 {
 		t.Errorf("%d sessions, want 201", n)
 	}
 }

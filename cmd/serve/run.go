@@ -17,7 +17,8 @@ import (
 	"time"
 
 	"lasp/framework"
-	"lasp/scope/redisstore"
+	"lasp/framework/session"
+	"lasp/internal/redisstore"
 )
 
 const (
@@ -161,14 +162,13 @@ Flags:
 	if o.sessionTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%s must be positive, not %v", sourceOf(source, "session-timeout"), o.sessionTimeout))
 	}
-	switch {
-	case o.sessionStore == "memory":
-	case o.sessionStore == "cookie", strings.HasPrefix(o.sessionStore, "redis://"), strings.HasPrefix(o.sessionStore, "rediss://"):
+	switch kind, err := session.Parse(o.sessionStore); {
+	case err != nil || o.sessionStore == "": // the flag's default is memory: empty is a mistake
+		errs = append(errs, fmt.Errorf("%s: unknown session store %q (want memory, cookie or redis://host:port/db)", sourceOf(source, "session-store"), o.sessionStore))
+	case kind.Shared():
 		if o.keys == "" {
 			errs = append(errs, fmt.Errorf("%s %s needs -keys: every server must sign and read the cookie with the same keys", sourceOf(source, "session-store"), o.sessionStore))
 		}
-	default:
-		errs = append(errs, fmt.Errorf("%s: unknown session store %q (want memory, cookie or redis://host:port/db)", sourceOf(source, "session-store"), o.sessionStore))
 	}
 	if o.applicationStore != "memory" && !strings.HasPrefix(o.applicationStore, "redis://") && !strings.HasPrefix(o.applicationStore, "rediss://") {
 		errs = append(errs, fmt.Errorf("%s: unknown application store %q (want memory or redis://host:port/db)", sourceOf(source, "application-store"), o.applicationStore))
@@ -219,7 +219,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-keys: %w", err)
 		}
 	}
-	if strings.HasPrefix(o.sessionStore, "redis") || strings.HasPrefix(o.applicationStore, "redis") {
+	if kind, _ := session.Parse(o.sessionStore); kind == session.Redis || strings.HasPrefix(o.applicationStore, "redis") {
 		redisstore.QuietGoRedis() // the server logs Redis errors itself, throttled
 	}
 	memoryLimit := o.memoryLimit

@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"lasp/scope/redisstore"
+	"lasp/internal/redisstore"
 )
 
 // warm makes the store's pool hold at least n connections, so that n calls

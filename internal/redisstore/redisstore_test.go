@@ -13,8 +13,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"lasp/internal/redisstore"
 	"lasp/internal/redistest"
-	"lasp/scope/redisstore"
 )
 
 // open starts a redis-server of the test's own and opens a Store on it.

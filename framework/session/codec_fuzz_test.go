@@ -1,4 +1,4 @@
-package framework
+package session
 
 import (
 	"testing"
@@ -14,24 +14,24 @@ func FuzzDecodeSession(f *testing.F) {
 	objects := scope.NewContents("Session objects")
 	objects.Set("s_fido", map[string]scope.Value{"barks": 3.0})
 	for _, o := range []*scope.Contents{nil, objects} {
-		b, err := encodeSession(data, o)
+		b, err := encode(data, o)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(b)
 	}
 	f.Add([]byte{})
-	f.Add([]byte{sessionWithObjects, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add([]byte{withObjects, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		data, objects, err := decodeSession(b)
+		data, objects, err := decode(b)
 		if err != nil {
 			return
 		}
-		again, err := encodeSession(data, objects)
+		again, err := encode(data, objects)
 		if err != nil {
 			t.Fatalf("a decoded session does not encode: %v", err)
 		}
-		data2, objects2, err := decodeSession(again)
+		data2, objects2, err := decode(again)
 		if err != nil {
 			t.Fatalf("re-encoded session does not decode: %v", err)
 		}

@@ -1,0 +1,78 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"lasp/scope"
+)
+
+// lockTable holds the locks of the sessions in use in this process, by
+// ID; a lock goes away when nobody holds or waits for it. Waiters are
+// served in arrival order (scope.Lock).
+type lockTable struct {
+	mu sync.Mutex
+	m  map[string]*tableLock
+}
+
+type tableLock struct {
+	scope.Lock
+	users int
+}
+
+// lock waits for id's lock, in arrival order, as long as ctx allows.
+func (t *lockTable) lock(ctx context.Context, id string, owner any) error {
+	t.mu.Lock()
+	if t.m == nil {
+		t.m = map[string]*tableLock{}
+	}
+	l := t.m[id]
+	if l == nil {
+		l = &tableLock{}
+		t.m[id] = l
+	}
+	l.users++
+	t.mu.Unlock()
+	err := l.Lock.Lock(ctx, owner)
+	if err != nil {
+		t.done(id, l)
+	}
+	return err
+}
+
+// unlock releases id's lock if owner holds it.
+func (t *lockTable) unlock(id string, owner any) {
+	t.mu.Lock()
+	l := t.m[id]
+	t.mu.Unlock()
+	if l != nil && l.Lock.Unlock(owner) == nil {
+		t.done(id, l)
+	}
+}
+
+func (t *lockTable) done(id string, l *tableLock) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if l.users--; l.users == 0 {
+		delete(t.m, id)
+	}
+}
+
+// ErrBusy is the error of a request that waited for its session's lock
+// for the whole of Options.LockWait, or whose lock's lease passed before
+// its commit (503 Service Unavailable).
+var ErrBusy = errors.New("the session stayed busy for the whole script timeout")
+
+// lockWait runs wait, a wait for a session's lock, for up to bound: a
+// request still waiting then gives up with ErrBusy.
+func lockWait(ctx context.Context, bound time.Duration, wait func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, bound, ErrBusy)
+	defer cancel()
+	err := wait(ctx)
+	if err != nil && errors.Is(context.Cause(ctx), ErrBusy) {
+		return ErrBusy
+	}
+	return err
+}

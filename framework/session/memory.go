@@ -1,0 +1,173 @@
+package session
+
+import (
+	"container/heap"
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"lasp/scope"
+)
+
+// memoryStore keeps sessions in this process (-session-store memory): their
+// data, what the host keeps of them (Record.Live) and their locks. A
+// session ends after Timeout minutes without a request, on Abandon, or at
+// shutdown, the host's End running once.
+//
+// Expiry is a heap of deadlines served by one timer (memory_expiry.go). A
+// request does not touch the heap: it notes when it left, and a session
+// whose deadline comes while it was in use goes back into the heap with
+// its real deadline. So the work is proportional to the sessions that
+// expire, not to all of them.
+type memoryStore struct {
+	host    Host
+	cookies *idCookies
+	timeout float64 // minutes, of a new session
+	wait    time.Duration
+	now     func() time.Time
+
+	mu       sync.Mutex
+	byID     map[string]*memSession
+	byCookie map[string]*memSession // by the cookie value issued
+	queue    deadlines
+	timer    *time.Timer
+}
+
+// memSession is a session of the memory store.
+type memSession struct {
+	id     string
+	live   any        // Record.Live
+	cookie string     // the cookie value issued for it
+	lock   scope.Lock // held by the EnableSessionState=True page running in it
+
+	// Under memoryStore.mu:
+	data     *scope.Contents // as last saved; nil is empty
+	timeout  float64         // minutes
+	active   int             // requests in it now
+	left     time.Time       // when the last request left
+	deadline time.Time       // its place in the heap; the real one may be later
+	index    int             // in the heap; -1 once ended
+}
+
+func newMemoryStore(h Host, o Options) *memoryStore {
+	return &memoryStore{host: h, cookies: newIDCookies(o.Keys, o.Logger), timeout: o.Timeout.Minutes(), wait: o.LockWait,
+		now: time.Now, byID: map[string]*memSession{}, byCookie: map[string]*memSession{}}
+}
+
+func (m *memoryStore) Load(ctx context.Context, r *http.Request, owner any, lock bool) (*Record, error) {
+	c, err := r.Cookie(CookieName)
+	if err != nil {
+		return nil, nil
+	}
+	// Only this process has its sessions, so only a cookie it issued can
+	// name one: the cookie is looked up as it is, without decoding it.
+	// Counted in before it can expire: a session in use never ends.
+	m.mu.Lock()
+	ss := m.byCookie[c.Value]
+	if ss == nil {
+		m.mu.Unlock()
+		return nil, nil
+	}
+	ss.active++
+	m.mu.Unlock()
+	if lock && !ss.lock.TryLock(owner) { // held: wait for it, bounded
+		if err := lockWait(ctx, m.wait, func(ctx context.Context) error { return ss.lock.Lock(ctx, owner) }); err != nil {
+			m.Leave(&Record{state: ss}, owner)
+			return nil, err
+		}
+	}
+	m.mu.Lock()
+	rec := &Record{ID: ss.id, Data: ss.data, Timeout: ss.timeout, Live: ss.live, state: ss}
+	ended := ss.index < 0
+	m.mu.Unlock()
+	if ended {
+		// Abandoned by the request that held the lock before this one.
+		m.Leave(rec, owner)
+		return nil, nil
+	}
+	return rec, nil
+}
+
+func (m *memoryStore) Create(w http.ResponseWriter, r *http.Request, owner any, lock bool, live any) *Record {
+	ss := &memSession{id: newID(), live: live, timeout: m.timeout, active: 1}
+	if lock {
+		ss.lock.TryLock(owner) // new: nobody else has it
+	}
+	ss.cookie = m.cookies.issue(w, r, ss.id)
+	m.mu.Lock()
+	m.byID[ss.id] = ss
+	if ss.cookie != "" {
+		m.byCookie[ss.cookie] = ss
+	}
+	ss.left = m.now()
+	m.push(ss)
+	m.mu.Unlock()
+	return &Record{ID: ss.id, Timeout: ss.timeout, IsNew: true, Live: live, state: ss}
+}
+
+func (m *memoryStore) Check(_, _ *scope.Contents) error { return nil }
+
+func (m *memoryStore) Save(ctx context.Context, w http.ResponseWriter, r *http.Request, rec *Record, data *scope.Contents, abandon bool) error {
+	ss := rec.state.(*memSession)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if data != nil {
+		ss.data = data
+	}
+	ss.timeout = rec.Timeout
+	if abandon {
+		m.remove(ss)
+	}
+	return nil
+}
+
+func (m *memoryStore) Leave(rec *Record, owner any) {
+	ss := rec.state.(*memSession)
+	ss.lock.ReleaseAll(owner)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ss.active--
+	ss.left = m.now()
+	if ss.index >= 0 {
+		if d := ss.left.Add(minutes(ss.timeout)); d.Before(ss.deadline) {
+			// Session.Timeout went down: the heap must know.
+			ss.deadline = d
+			heap.Fix(&m.queue, ss.index)
+			m.schedule()
+		}
+	}
+}
+
+func (m *memoryStore) End(ctx context.Context, rec *Record) { m.host.End(ctx, rec) }
+
+// Close ends every session, at shutdown.
+func (m *memoryStore) Close(ctx context.Context) {
+	m.mu.Lock()
+	if m.timer != nil {
+		m.timer.Stop()
+	}
+	all := make([]*memSession, 0, len(m.byID))
+	for _, ss := range m.byID {
+		all = append(all, ss)
+		m.remove(ss)
+	}
+	m.mu.Unlock()
+	for _, ss := range all {
+		m.host.End(ctx, ss.record())
+	}
+}
+
+// record is ss as its host's End sees it.
+func (ss *memSession) record() *Record {
+	return &Record{ID: ss.id, Data: ss.data, Timeout: ss.timeout, Live: ss.live}
+}
+
+// Len is the number of live sessions.
+func (m *memoryStore) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.byID)
+}
+
+func (*memoryStore) Name() string { return "memory" }
