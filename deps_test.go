@@ -258,6 +258,12 @@ func TestDependencyRulesRefuse(t *testing.T) {
 		{pkg: "lasp/scope", imp: "lasp/scripting"},
 		{pkg: "lasp/scope", imp: "github.com/yuin/gopher-lua/parse", indirect: true},
 		{pkg: "lasp/templates", imp: "lasp/scope"},
+		{pkg: "lasp/framework/session", imp: "lasp/framework"},
+		{pkg: "lasp/framework/session", imp: "lasp/scripting"},
+		{pkg: "lasp/framework/session", imp: "lasp/scripting", indirect: true},
+		{pkg: "lasp/framework/session", imp: "github.com/yuin/gopher-lua", indirect: true},
+		{pkg: "lasp/internal/redisstore", imp: "lasp/scope"},
+		{pkg: "lasp/internal/redisstore", imp: "net/http"},
 	}
 	std := map[string]bool{"net/http": true}
 	for _, tt := range tests {
