@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -259,7 +260,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	addr := ln.Addr().String()
 	logger.Info("listening", "addr", addr, "root", dir, "dev", o.dev, "script_timeout", o.scriptTimeout,
-		"memory_limit", formatSize(max(memoryLimit, 0)))
+		"memory_limit", strconv.FormatInt(max(memoryLimit, 0)>>20, 10)+"MiB")
 	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
 
 	srv := &http.Server{
