@@ -188,6 +188,10 @@ func (s *Server) application(ctx context.Context) (scripting.Contents, scripting
 // the same way.
 func (s *Server) storeDown(which string, err error) error {
 	s.downMu.Lock()
+	if s.downLast == nil {
+		s.downLast = map[string]storeError{}
+	}
+	s.downLast[which] = storeError{err.Error(), time.Now()}
 	if last := s.downLog[which]; time.Since(last) > 5*time.Second {
 		if s.downLog == nil {
 			s.downLog = map[string]time.Time{}

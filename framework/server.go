@@ -41,7 +41,8 @@ type Server struct {
 	appLock     scope.Lock
 	farmApp     *redisstore.Store // Application in Redis, when the farm shares it
 	downMu      sync.Mutex
-	downLog     map[string]time.Time // when each Redis store was last logged as down
+	downLog     map[string]time.Time  // when each Redis store was last logged as down
+	downLast    map[string]storeError // each Redis store's last error (Snapshot)
 
 	// etags keeps the content-hash ETags of static files without a
 	// modification time.
@@ -66,6 +67,7 @@ type Server struct {
 	mu       sync.Mutex
 	closing  bool
 	inflight sync.WaitGroup
+	inFlight atomic.Int64 // the requests inflight counts (Snapshot)
 }
 
 // New validates cfg and returns a Server ready to serve.
@@ -157,7 +159,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "", &response{w: w}, errShuttingDown)
 		return
 	}
-	defer s.inflight.Done()
+	defer s.leave()
 	id := s.requestID()
 	rw := &response{w: w}
 	if err := s.serve(rw, r, id); err != nil {
@@ -173,7 +175,14 @@ func (s *Server) enter() bool {
 		return false
 	}
 	s.inflight.Add(1)
+	s.inFlight.Add(1)
 	return true
+}
+
+// leave counts a request out.
+func (s *Server) leave() {
+	s.inFlight.Add(-1)
+	s.inflight.Done()
 }
 
 // requestID names a request in logs and error pages: a random prefix per

@@ -134,7 +134,7 @@ func (s *Server) declaredIn(g *global, v *view) func(context.Context, string) (s
 // needs it, and fills env. The caller must call the view's finish.
 func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string, readOnly bool, env *scripting.Env) (*view, error) {
 	v := &view{s: s, g: g, rw: rw}
-	q, err := session.Begin(r.Context(), s.sessions, rw.w, r, session.Use{ReadOnly: readOnly, Page: v})
+	q, err := session.Begin(r.Context(), s.sessions, rw.w, r, session.Use{ReadOnly: readOnly, Page: v, Name: r.URL.Path})
 	if err != nil {
 		return nil, err
 	}

@@ -115,6 +115,15 @@ func (l *Lock) TryLock(owner any) bool {
 	return false
 }
 
+// Status reports who holds l (nil: nobody), and how many owners wait for
+// it. It is a snapshot, for a status page: both may have changed by the
+// time it returns.
+func (l *Lock) Status() (owner any, waiters int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.owner, l.waiters.Len()
+}
+
 // Unlock releases one hold of l by owner, and hands l to the first waiter
 // when it was the last. It returns ErrNotLocked if owner does not hold l.
 func (l *Lock) Unlock(owner any) error {

@@ -300,3 +300,30 @@ func TestTryLock(t *testing.T) {
 		t.Fatal("TryLock with a nil owner succeeded")
 	}
 }
+
+// TestLockStatus: Status reports a held lock and its queue.
+func TestLockStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var l Lock
+		if owner, n := l.Status(); owner != nil || n != 0 {
+			t.Errorf("free: %v %d", owner, n)
+		}
+		a, b := &request{1}, &request{2}
+		l.Lock(t.Context(), a)
+		done := make(chan error)
+		go func() { done <- l.Lock(t.Context(), b) }()
+		synctest.Wait()
+		if owner, n := l.Status(); owner != a || n != 1 {
+			t.Errorf("held by a with one waiter: %v %d", owner, n)
+		}
+		l.Unlock(a)
+		<-done
+		if owner, n := l.Status(); owner != b || n != 0 {
+			t.Errorf("handed over to b: %v %d", owner, n)
+		}
+		l.Unlock(b)
+		if owner, n := l.Status(); owner != nil || n != 0 {
+			t.Errorf("free again: %v %d", owner, n)
+		}
+	})
+}

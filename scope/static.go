@@ -68,6 +68,15 @@ func (s *Statics) IDs() []string {
 	return slices.Sorted(maps.Keys(s.factories))
 }
 
+// Created returns the ids of the objects created so far, in order of
+// creation (none once Close has begun ending them). It returns a copy and
+// never waits for a creation in progress.
+func (s *Statics) Created() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.order)
+}
+
 // Get returns the object declared as id, creating it on first reference. A
 // Get that finds a creation in progress waits for it until ctx ends, and
 // then returns ctx's error (the creation goes on). Get returns an error

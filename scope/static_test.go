@@ -398,3 +398,32 @@ func TestStaticsCloseGivesUp(t *testing.T) {
 		}
 	})
 }
+
+// TestStaticsCreated: Created lists the objects created so far, in order
+// of creation, and none once the scope has ended.
+func TestStaticsCreated(t *testing.T) {
+	var f counted
+	log := &terminations{}
+	s := NewStatics(map[string]Factory{"a": f.factory("a", log, nil), "b": f.factory("b", log, nil), "c": f.factory("c", log, nil)})
+	ctx := t.Context()
+	if got := s.Created(); len(got) != 0 {
+		t.Errorf("before any Get: %v", got)
+	}
+	for _, id := range []string{"c", "a", "c"} {
+		if _, err := s.Get(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := s.Created()
+	if !slices.Equal(got, []string{"c", "a"}) {
+		t.Errorf("Created() = %v, want [c a]", got)
+	}
+	got[0] = "changed" // a copy
+	if again := s.Created(); again[0] != "c" {
+		t.Errorf("Created() shares its slice: %v", again)
+	}
+	s.Close(ctx)
+	if got := s.Created(); len(got) != 0 {
+		t.Errorf("after Close: %v", got)
+	}
+}

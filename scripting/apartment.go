@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -26,6 +29,12 @@ type Apartment struct {
 	quit chan struct{}
 	done chan struct{}
 	once sync.Once
+
+	// For Apartments: objects made in it, calls waiting for its
+	// goroutine, and whether one runs.
+	hosted  atomic.Int64
+	queued  atomic.Int64
+	running atomic.Bool
 
 	// owned by the apartment's goroutine
 	s       *state
@@ -55,8 +64,41 @@ func (e *Engine) NewApartment(name string, env Env) *Apartment {
 	}
 	a.s = newApartmentState(e)
 	a.s.apartment = a
+	e.aptMu.Lock()
+	e.apartments[a] = struct{}{}
+	e.aptMu.Unlock()
 	go a.loop()
 	return a
+}
+
+// ApartmentStats describes one live apartment.
+type ApartmentStats struct {
+	Name    string `json:"name"`    // as given to NewApartment
+	Objects int64  `json:"objects"` // objects made in it so far
+	Queued  int64  `json:"queued"`  // calls waiting for its goroutine
+	Running bool   `json:"running"` // a call runs now
+}
+
+// Apartments reports the live apartments (started and not yet closed),
+// sorted by name, at most limit of them (limit <= 0: all), and how many
+// there are. It is safe to call from any goroutine; it costs a copy of the
+// registry, not a call into any apartment.
+func (e *Engine) Apartments(limit int) (list []ApartmentStats, total int) {
+	e.aptMu.Lock()
+	all := make([]*Apartment, 0, len(e.apartments))
+	for a := range e.apartments {
+		all = append(all, a)
+	}
+	e.aptMu.Unlock()
+	list = make([]ApartmentStats, 0, len(all))
+	for _, a := range all {
+		list = append(list, ApartmentStats{Name: a.name, Objects: a.hosted.Load(), Queued: a.queued.Load(), Running: a.running.Load()})
+	}
+	slices.SortFunc(list, func(x, y ApartmentStats) int { return strings.Compare(x.Name, y.Name) })
+	if limit > 0 && len(list) > limit {
+		list = list[:limit]
+	}
+	return list, len(all)
 }
 
 func (a *Apartment) loop() {
@@ -76,6 +118,8 @@ func (a *Apartment) loop() {
 func (a *Apartment) do(ctx context.Context, fn func(L *lua.LState)) error {
 	result := make(chan error, 1)
 	job := func() {
+		a.running.Store(true)
+		defer a.running.Store(false)
 		env := a.env
 		env.Response = noResponse{"an object's apartment"}
 		r := newRun(ctx, a.e, a.s, io.Discard, a.page, &env)
@@ -88,12 +132,16 @@ func (a *Apartment) do(ctx context.Context, fn func(L *lua.LState)) error {
 		a.s.run = nil
 		result <- err
 	}
+	a.queued.Add(1)
 	select {
 	case a.jobs <- job:
+		a.queued.Add(-1)
 		return <-result
 	case <-a.quit:
+		a.queued.Add(-1)
 		return ErrApartmentClosed
 	case <-ctx.Done():
+		a.queued.Add(-1)
 		return ctx.Err()
 	}
 }
@@ -109,11 +157,13 @@ func (a *Apartment) Create(ctx context.Context, progid string) (*Proxy, error) {
 			self := L.CreateTable(0, 4)
 			self.RawSetString("__go", ud)
 			a.objects[p] = self
+			a.hosted.Add(1)
 			a.ends = append(a.ends, o.Terminate)
 			return
 		}
 		self, terminate := a.s.newLuaInstance(L, progid, nil)
 		a.objects[p] = self
+		a.hosted.Add(1)
 		if terminate != nil {
 			a.ends = append(a.ends, terminate)
 		}
@@ -137,10 +187,12 @@ func (a *Apartment) keep(ctx context.Context, progid string, saved scope.Value, 
 			self.RawSetString("__go", k.value)
 			a.objects[p] = self
 			a.kept[p] = k
+			a.hosted.Add(1)
 			return
 		}
 		a.objects[p] = k.self
 		a.kept[p] = k
+		a.hosted.Add(1)
 	})
 	if err != nil {
 		return nil, err
@@ -191,6 +243,9 @@ func (a *Apartment) Close(ctx context.Context) error {
 		close(a.quit)
 		<-a.done
 		a.s.close()
+		a.e.aptMu.Lock()
+		delete(a.e.apartments, a)
+		a.e.aptMu.Unlock()
 	})
 	return errors.Join(errs...)
 }

@@ -68,6 +68,10 @@ type Engine struct {
 	gen     atomic.Uint64
 	created atomic.Int64
 	inUse   atomic.Int64
+	dropped atomic.Int64 // states closed: damaged, stale or over MaxIdleStates
+
+	aptMu      sync.Mutex
+	apartments map[*Apartment]struct{} // live apartments (Apartments)
 
 	memory *memoryWatch // nil without a memory limit
 }
@@ -98,6 +102,7 @@ func New(cfg Config) *Engine {
 		pages:      map[string]*Page{},
 		modules:    map[string]*lua.FunctionProto{},
 		modSt:      map[string][]stamp{},
+		apartments: map[*Apartment]struct{}{},
 	}
 	if cfg.MemoryLimit > 0 {
 		e.memory = newMemoryWatch(cfg.MemoryLimit)
@@ -165,21 +170,27 @@ func (e *Engine) module(name string) (*lua.FunctionProto, error) {
 	return v.(*lua.FunctionProto), nil
 }
 
-// Stats describes the engine's Lua states.
+// Stats describes the engine's pool of Lua states (apartments' states
+// are not in it).
 type Stats struct {
-	Created int64 // states made since the engine started
-	InUse   int64 // states running a page now
-	Idle    int   // states waiting for reuse
+	Created int64 `json:"made"`   // states made since the engine started
+	InUse   int64 `json:"in_use"` // states running a page now
+	Idle    int   `json:"idle"`   // states waiting for reuse
+	// Dropped counts the states thrown away after a run: damaged by a
+	// failed run, left over from before a change under lib/ (-dev), or
+	// over Config.MaxIdleStates.
+	Dropped int64 `json:"thrown_away"`
 	// MemoryStops counts the runs the memory watch stopped.
-	MemoryStops int64
+	MemoryStops int64 `json:"memory_stops"`
 }
 
-// Stats reports the state pool's counters.
+// Stats reports the state pool's counters. It is cheap and safe to call
+// from any goroutine.
 func (e *Engine) Stats() Stats {
 	e.poolMu.Lock()
 	idle := len(e.idle)
 	e.poolMu.Unlock()
-	st := Stats{Created: e.created.Load(), InUse: e.inUse.Load(), Idle: idle}
+	st := Stats{Created: e.created.Load(), InUse: e.inUse.Load(), Idle: idle, Dropped: e.dropped.Load()}
 	if e.memory != nil {
 		st.MemoryStops = e.memory.stops.Load()
 	}
@@ -197,6 +208,7 @@ func (e *Engine) get() *state {
 			e.poolMu.Unlock()
 			return s
 		}
+		e.dropped.Add(1)
 		s.close()
 	}
 	e.poolMu.Unlock()
@@ -219,6 +231,7 @@ func (e *Engine) put(s *state, reusable bool) {
 		e.poolMu.Unlock()
 	}
 	if s != nil {
+		e.dropped.Add(1)
 		s.close()
 	}
 }

@@ -49,8 +49,9 @@ type memoryWatch struct {
 	runs     map[*run]struct{}
 	stopping *run // a run stopped and not yet ended: stop no other meanwhile
 
-	last      uint64    // memory in use at the last tick
-	lastGC    time.Time // when the watch last started a collection
+	last      uint64        // memory in use at the last tick
+	lastSeen  atomic.Uint64 // last, for Engine.Memory
+	lastGC    time.Time     // when the watch last started a collection
 	gcRunning atomic.Bool
 	done      chan struct{}
 	closeOnce sync.Once
@@ -107,6 +108,7 @@ func (w *memoryWatch) tick() {
 	now := inUse()
 	w.blame(now, w.last)
 	w.last = now
+	w.lastSeen.Store(now)
 	switch {
 	case now >= w.limit:
 		w.short.Store(true)
@@ -236,6 +238,24 @@ func (w *memoryWatch) close() {
 // until it is not. It is always false without a memory limit.
 func (e *Engine) MemoryShort() bool {
 	return e.memory != nil && e.memory.short.Load()
+}
+
+// MemoryStats describes the memory watch (Config.MemoryLimit).
+type MemoryStats struct {
+	Limit int64  `json:"limit"`  // bytes; 0: no watch, and the rest is zero
+	InUse uint64 `json:"in_use"` // bytes in use at the watch's last tick
+	Short bool   `json:"short"`  // new pages are refused (MemoryShort)
+	Stops int64  `json:"stops"`  // runs stopped so far
+}
+
+// Memory reports the memory watch's state. It is cheap and safe to call
+// from any goroutine.
+func (e *Engine) Memory() MemoryStats {
+	w := e.memory
+	if w == nil {
+		return MemoryStats{}
+	}
+	return MemoryStats{Limit: int64(w.limit), InUse: w.lastSeen.Load(), Short: w.short.Load(), Stops: w.stops.Load()}
 }
 
 // waiting marks the run as waiting (not running Lua) until the returned

@@ -10,10 +10,11 @@
 // on a copy, and commits them only when the page succeeds. A Store (the
 // memory, cookie and Redis stores) only loads, saves, locks and ends
 // sessions; what it can do beyond that it says through small optional
-// interfaces (InProcess, InCookie). What the framework does for a session
-// (run Session_OnEnd, log that a store is down) reaches a store through
-// the small Host interface it was opened with; a store never sees the
-// server.
+// interfaces (InProcess, InCookie, and Reporter: the Status of its
+// sessions and locks, for a status page). What the framework does for a
+// session (run Session_OnEnd, log that a store is down) reaches a store
+// through the small Host interface it was opened with; a store never sees
+// the server.
 //
 // It may import net/http, scope, internal/redisstore and gorilla's
 // securecookie and sessions. It must never depend on framework, on

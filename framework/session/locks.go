@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lasp/scope"
@@ -20,6 +21,7 @@ type lockTable struct {
 type tableLock struct {
 	scope.Lock
 	users int
+	since atomic.Int64 // when its holder took it, Unix nanoseconds (Status)
 }
 
 // lock waits for id's lock, in arrival order, as long as ctx allows.
@@ -38,8 +40,10 @@ func (t *lockTable) lock(ctx context.Context, id string, owner any) error {
 	err := l.Lock.Lock(ctx, owner)
 	if err != nil {
 		t.done(id, l)
+		return err
 	}
-	return err
+	l.since.Store(time.Now().UnixNano())
+	return nil
 }
 
 // unlock releases id's lock if owner holds it.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lasp/scope"
@@ -40,6 +41,8 @@ type memSession struct {
 	live   any        // Record.Live
 	cookie string     // the cookie value issued for it
 	lock   scope.Lock // held by the EnableSessionState=True page running in it
+	// lockedAt is when lock was last taken, Unix nanoseconds (Status).
+	lockedAt atomic.Int64
 
 	// Under memoryStore.mu:
 	data     *scope.Contents // as last saved; nil is empty
@@ -77,6 +80,9 @@ func (m *memoryStore) Load(ctx context.Context, r *http.Request, owner any, lock
 			return nil, err
 		}
 	}
+	if lock {
+		ss.lockedAt.Store(m.now().UnixNano())
+	}
 	m.mu.Lock()
 	rec := &Record{ID: ss.id, Data: ss.data, Timeout: ss.timeout, Live: ss.live, state: ss}
 	ended := ss.index < 0
@@ -101,6 +107,9 @@ func (m *memoryStore) Create(w http.ResponseWriter, r *http.Request, owner any, 
 		m.byCookie[ss.cookie] = ss
 	}
 	ss.left = m.now()
+	if lock {
+		ss.lockedAt.Store(ss.left.UnixNano())
+	}
 	m.push(ss)
 	m.mu.Unlock()
 	return &Record{ID: ss.id, Timeout: ss.timeout, IsNew: true, Live: live, state: ss}

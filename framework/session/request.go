@@ -35,6 +35,9 @@ type Use struct {
 	// Page is the host's side of the request; nil keeps nothing and
 	// never flushes.
 	Page Page
+	// Name names the request in a Status, as the holder of its session's
+	// lock: the page's path.
+	Name string
 }
 
 // A Page is the host's side of a request that uses its session.

@@ -691,3 +691,31 @@ func (s *Store) Done(ctx context.Context, id, claim string) error {
 func (s *Store) Sessions(ctx context.Context) (int64, error) {
 	return s.rdb.ZCard(ctx, s.prefix+"expiry").Result()
 }
+
+// Expiring is a live session and when it expires (by Redis's clock) unless
+// a request comes.
+type Expiring struct {
+	ID       string
+	Deadline time.Time
+}
+
+// Soonest lists up to n live sessions, those expiring soonest first, and
+// counts them all, in one round trip (for status pages).
+func (s *Store) Soonest(ctx context.Context, n int) ([]Expiring, int64, error) {
+	var count *redis.IntCmd
+	var soonest *redis.ZSliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		count = p.ZCard(ctx, s.prefix+"expiry")
+		soonest = p.ZRangeWithScores(ctx, s.prefix+"expiry", 0, int64(n)-1)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	list := make([]Expiring, 0, len(soonest.Val()))
+	for _, z := range soonest.Val() {
+		id, _ := z.Member.(string)
+		list = append(list, Expiring{ID: id, Deadline: time.UnixMilli(int64(z.Score))})
+	}
+	return list, count.Val(), nil
+}

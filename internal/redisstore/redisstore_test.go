@@ -716,3 +716,22 @@ func TestRedisDown(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSoonest: Soonest lists the sessions that expire soonest, at most n,
+// with their deadlines, and counts them all.
+func TestSoonest(t *testing.T) {
+	st, _ := open(t)
+	ctx := ctxFor(t, 10*time.Second)
+	for i, id := range []string{"s3", "s1", "s2"} {
+		if err := st.Create(ctx, id, nil, time.Duration(i+1)*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, total, err := st.Soonest(ctx, 2)
+	if err != nil || total != 3 || len(list) != 2 || list[0].ID != "s3" || list[1].ID != "s1" {
+		t.Fatalf("Soonest(2) = %+v, %d, %v; want s3 and s1 of 3", list, total, err)
+	}
+	if d := time.Until(list[0].Deadline); d <= 59*time.Minute || d > time.Hour+time.Minute {
+		t.Errorf("s3 expires in %v, want about an hour", d)
+	}
+}
