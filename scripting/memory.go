@@ -22,13 +22,13 @@ var errMemoryLimit = errors.New("memory limit")
 // half the server. Past gcShare the watch collects garbage, beside the
 // ticks, to learn what is really live: live past stopShare stops the run
 // that grew it most, past shortShare new pages are refused
-// (Engine.MemoryShort) until memory falls below clearShare.
+// (Engine.MemoryShort) until memory is under it again (no wider band: a
+// server whose live data sat inside one would refuse pages for good).
 const (
 	watchEvery = 5 * time.Millisecond
 	gcShare    = 0.75 // in use, before collecting: collect to see what is live
 	shortShare = 0.80 // live: refuse new pages
 	stopShare  = 0.90 // live: stop the run that grew it
-	clearShare = 0.70 // live: accept new pages again
 	ownShare   = 0.50 // one run grew memory in use this much: stop it
 	// gcEvery spaces the watch's collections while memory stays high but
 	// under the limit, so that a large live heap does not make it collect
@@ -63,6 +63,7 @@ func newMemoryWatch(limit int64) *memoryWatch {
 		limit: uint64(limit),
 		runs:  map[*run]struct{}{},
 		done:  make(chan struct{}),
+		last:  inUse(), // no run is blamed for what was there before
 	}
 	w.wg.Add(1)
 	go w.loop()
@@ -109,6 +110,9 @@ func (w *memoryWatch) tick() {
 	w.blame(now, w.last)
 	w.last = now
 	w.lastSeen.Store(now)
+	if now < w.share(shortShare) {
+		w.short.Store(false) // what is live is less still
+	}
 	switch {
 	case now >= w.limit:
 		w.short.Store(true)
@@ -119,8 +123,6 @@ func (w *memoryWatch) tick() {
 		// could double before a collection of this heap ends.
 	case now >= w.share(gcShare):
 		w.collect()
-	case now < w.share(clearShare):
-		w.short.Store(false)
 	}
 }
 
@@ -145,7 +147,7 @@ func (w *memoryWatch) collect() {
 			w.stopCulprit(live, 0)
 		case live >= w.share(shortShare):
 			w.short.Store(true)
-		case live < w.share(clearShare):
+		default:
 			w.short.Store(false)
 		}
 	}()
