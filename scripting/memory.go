@@ -47,7 +47,7 @@ type memoryWatch struct {
 
 	mu       sync.Mutex
 	runs     map[*run]struct{}
-	stopping *run // a run stopped and not yet ended: stop no other meanwhile
+	stopping int // runs stopped and not yet ended
 
 	last      uint64        // memory in use at the last tick
 	lastSeen  atomic.Uint64 // last, for Engine.Memory
@@ -116,9 +116,9 @@ func (w *memoryWatch) tick() {
 	switch {
 	case now >= w.limit:
 		w.short.Store(true)
-		w.stopCulprit(now, 0)
+		w.stopCulprit(now, 0, true)
 		w.collect()
-	case now >= w.share(ownShare) && w.stopCulprit(now, w.share(ownShare)):
+	case now >= w.share(ownShare) && w.stopCulprit(now, w.share(ownShare), false):
 		// One run grew memory by half the limit: it is the cause, and
 		// could double before a collection of this heap ends.
 	case now >= w.share(gcShare):
@@ -144,7 +144,7 @@ func (w *memoryWatch) collect() {
 		switch {
 		case live >= w.share(stopShare):
 			w.short.Store(true)
-			w.stopCulprit(live, 0)
+			w.stopCulprit(live, 0, false)
 		case live >= w.share(shortShare):
 			w.short.Store(true)
 		default:
@@ -184,33 +184,42 @@ func (w *memoryWatch) blame(now, last uint64) {
 	}
 }
 
-// stopCulprit stops the run blamed for the most growth, if it is blamed
-// for at least least bytes, unless a run it stopped has not ended yet (its
-// memory is freed when it has). It reports whether a run is stopping.
-func (w *memoryWatch) stopCulprit(live, least uint64) bool {
+// stopCulprit stops the run blamed for the most growth among those not
+// stopped yet, if it is blamed for at least least bytes. Unless over, it
+// stops none while a run it stopped has not ended (that run's memory is
+// freed when it has); over the limit it stops one more on every tick, so
+// that several bombs at once are all stopped within a few ticks. It
+// reports whether a run is stopping.
+func (w *memoryWatch) stopCulprit(live, least uint64, over bool) bool {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.stopping != nil {
+	if w.stopping > 0 && !over {
+		w.mu.Unlock()
 		return true
 	}
 	var culprit *run
 	for r := range w.runs {
-		if r.grown > 0 && (culprit == nil || r.grown > culprit.grown) {
+		if !r.stopped && r.grown > 0 && (culprit == nil || r.grown > culprit.grown) {
 			culprit = r
 		}
 	}
 	if culprit == nil || culprit.grown < least {
-		return false
+		w.mu.Unlock()
+		return w.stopping > 0
 	}
-	w.stopping = culprit
+	culprit.stopped = true
+	w.stopping++
 	w.stops.Add(1)
-	// Cancel before logging: the log's write gives up this goroutine's P,
-	// and with every P busy (the culprit in a long copy, a collection) it
-	// could get one back only after the culprit had doubled again.
+	// Cancel before logging, and log outside the lock: the log's write
+	// gives up this goroutine's P, and with every P busy (the culprit in
+	// a long copy, a collection) it could get one back only after the
+	// culprit had doubled again.
 	culprit.cancel(errMemoryLimit)
-	if log := culprit.e.cfg.Logger; log != nil {
-		log.Warn("memory limit: stopping a page", "request_id", culprit.env.RequestID, "page", culprit.first.Name,
-			"in_use", live, "limit", w.limit, "grown_while_running", culprit.grown)
+	id, page, grown := culprit.env.RequestID, culprit.first.Name, culprit.grown
+	log := culprit.e.cfg.Logger
+	w.mu.Unlock()
+	if log != nil {
+		log.Warn("memory limit: stopping a page", "request_id", id, "page", page,
+			"in_use", live, "limit", w.limit, "grown_while_running", grown)
 	}
 	return true
 }
@@ -225,8 +234,8 @@ func (w *memoryWatch) enter(r *run) {
 func (w *memoryWatch) leave(r *run) {
 	w.mu.Lock()
 	delete(w.runs, r)
-	if w.stopping == r {
-		w.stopping = nil
+	if r.stopped {
+		w.stopping--
 	}
 	w.mu.Unlock()
 }

@@ -40,9 +40,10 @@ type run struct {
 	// waits counts the waits the run is in (Server.Sleep, a lock, an
 	// apartment's call); grown is the memory growth the memory watch
 	// blamed on it, guarded by the watch's mutex.
-	waits  atomic.Int32
-	grown  uint64
-	status int
+	waits   atomic.Int32
+	grown   uint64
+	stopped bool // the memory watch stopped it (guarded likewise)
+	status  int
 	// headers the page set through properties, applied when the head is sent
 	contentType, charset, cacheControl string
 	cookies                            map[string]string // set by Response.Cookies
