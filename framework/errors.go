@@ -112,7 +112,11 @@ func (s *Server) customError(w http.ResponseWriter, r *http.Request, id string, 
 		}
 		return false
 	}
-	err = s.runPage(rw, r, p, &scripting.Env{RequestID: id, LastError: se, Status: http.StatusInternalServerError})
+	req := &request{r: r, w: rw.w, maxBody: s.cfg.MaxRequestBody}
+	defer s.closeRequest(req, id)
+	env := s.newEnv(envOptions{ctx: r.Context(), id: id, page: true, req: req, rw: rw,
+		status: http.StatusInternalServerError, lastError: se})
+	err = s.engine.Run(r.Context(), rw, p, env)
 	if err == nil {
 		return true
 	}

@@ -103,7 +103,7 @@ func (s *Server) changed(g *global) bool {
 // appApartment is the application's apartment, started on first need.
 func (s *Server) appApartment(g *global) *scripting.Apartment {
 	g.aptOnce.Do(func() {
-		g.apt = s.engine.NewApartment("Application", *s.eventEnv(g, ""))
+		g.apt = s.engine.NewApartment("Application", *s.newEnv(envOptions{g: g}))
 	})
 	return g.apt
 }
@@ -141,7 +141,7 @@ func (s *Server) start(ctx context.Context, id string) (*global, error) {
 		return g, nil
 	}
 	if g.page != nil && s.claimStart(ctx) {
-		if err := s.engine.RunEvent(ctx, g.page, "Application_OnStart", s.eventEnv(g, id)); err != nil {
+		if err := s.engine.RunEvent(ctx, g.page, "Application_OnStart", s.newEnv(envOptions{id: id, g: g})); err != nil {
 			if s.farmApp != nil {
 				s.farmApp.AppReset(context.WithoutCancel(ctx)) // the next server to start tries again
 			}
@@ -195,7 +195,7 @@ func (s *Server) end(ctx context.Context) {
 	}
 	g := s.g.Load()
 	if g.page != nil {
-		if err := s.engine.RunEvent(ctx, g.page, "Application_OnEnd", s.eventEnv(g, "")); err != nil {
+		if err := s.engine.RunEvent(ctx, g.page, "Application_OnEnd", s.newEnv(envOptions{g: g})); err != nil {
 			s.log.Error("Application_OnEnd failed", "err", err.Error())
 		}
 	}
@@ -207,10 +207,4 @@ func (s *Server) end(ctx context.Context) {
 			s.log.Error("closing the application's apartment", "err", err.Error())
 		}
 	}
-}
-
-func (s *Server) eventEnv(g *global, id string) *scripting.Env {
-	env := &scripting.Env{RequestID: id, Log: s.log, Declared: s.declared(g), PageObjects: g.pageObjects}
-	env.Application, env.ApplicationLock = s.application(context.Background())
-	return env
 }

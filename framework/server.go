@@ -244,33 +244,18 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 	if err != nil {
 		return err
 	}
-	env := &scripting.Env{RequestID: id, PageObjects: g.pageObjects, Request: req}
+	o := envOptions{ctx: r.Context(), id: id, g: g, page: true, req: req, rw: rw}
 	mode := p.Directives.EnableSessionState
 	if mode == "False" {
-		env.NoSession = "the page has EnableSessionState=False"
-		env.Declared = s.declaredIn(g, nil)
-		return s.runPage(rw, r, p, env)
+		o.noSession = "the page has EnableSessionState=False"
+		return s.engine.Run(r.Context(), rw, p, s.newEnv(o))
 	}
-	v, err := s.sessionFor(rw, r, g, id, mode == "ReadOnly", env)
-	if err != nil {
+	o.readOnly = mode == "ReadOnly"
+	if o.v, err = s.sessionFor(rw, r, g, id, o.readOnly, req); err != nil {
 		return err
 	}
-	defer v.finish(context.WithoutCancel(r.Context()))
-	return s.runPage(rw, r, p, env)
-}
-
-// runPage runs p for r, completing env with the request's parts: a
-// request of its own when env has none (500.lasp).
-func (s *Server) runPage(rw *response, r *http.Request, p *scripting.Page, env *scripting.Env) error {
-	if env.Request == nil {
-		req := &request{r: r, w: rw.w, maxBody: s.cfg.MaxRequestBody}
-		defer s.closeRequest(req, env.RequestID)
-		env.Request = req
-	}
-	env.Response = rw
-	env.Log = s.log
-	env.Application, env.ApplicationLock = s.application(r.Context())
-	return s.engine.Run(r.Context(), rw, p, env)
+	defer o.v.finish(context.WithoutCancel(r.Context()))
+	return s.engine.Run(r.Context(), rw, p, s.newEnv(o))
 }
 
 // closeRequest removes the temporary files of req's multipart form.

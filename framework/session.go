@@ -63,7 +63,7 @@ func (s *Server) objects(id string, ss *liveSession) *scope.Statics {
 		for oid, progid := range ss.g.sessionObjects {
 			factories[oid] = func(ctx context.Context) (scope.Object, error) {
 				return s.engine.NewObject(ctx, progid, func() *scripting.Apartment {
-					ss.aptOnce.Do(func() { ss.apt = s.engine.NewApartment("Session "+id, *s.eventEnv(ss.g, "")) })
+					ss.aptOnce.Do(func() { ss.apt = s.engine.NewApartment("Session "+id, *s.newEnv(envOptions{g: ss.g})) })
 					return ss.apt
 				})
 			}
@@ -82,11 +82,8 @@ func (s *Server) endSession(ctx context.Context, rec *session.Record) {
 		g = live.g
 	}
 	if g.page != nil {
-		env := s.eventEnv(g, "")
 		v := &view{s: s, g: g, q: session.Ended(rec)}
-		env.Session, env.Declared = v, s.declaredIn(g, v)
-		s.keepObjects(g, v, env)
-		env.EndKept = env.KeptObjects != nil
+		env := s.newEnv(envOptions{g: g, v: v})
 		if err := s.engine.RunEvent(ctx, g.page, "Session_OnEnd", env); err != nil {
 			s.log.Error("Session_OnEnd failed", "session", rec.ID[:8], "err", err.Error())
 		}
@@ -130,29 +127,24 @@ func (s *Server) declaredIn(g *global, v *view) func(context.Context, string) (s
 }
 
 // sessionFor opens the session of a page: it loads it (waiting for its
-// lock on a True page), starts one when global.lasa's Session_OnStart
-// needs it, and fills env. The caller must call the view's finish.
-func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string, readOnly bool, env *scripting.Env) (*view, error) {
+// lock on a True page) and starts one when global.lasa's Session_OnStart
+// needs it, which reads req. The caller must call the view's finish.
+func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string, readOnly bool, req scripting.Request) (*view, error) {
 	v := &view{s: s, g: g, rw: rw}
 	q, err := session.Begin(r.Context(), s.sessions, rw.w, r, session.Use{ReadOnly: readOnly, Page: v, Name: r.URL.Path})
 	if err != nil {
 		return nil, err
 	}
 	v.q = q
-	env.Session, env.Declared, env.SessionReadOnly = v, s.declaredIn(g, v), readOnly
-	env.Commit = q.Commit
-	s.keepObjects(g, v, env)
 	if q.Found() || !g.eagerSessions {
 		return v, nil
 	}
 	// A new session with a Session_OnStart: it runs before the page, may
 	// write to Session even on a ReadOnly page, and its headers and cookies
-	// go out with the page; text it writes is dropped.
+	// go out with the page; text it writes is dropped. It reads the page's
+	// request: one body, read once.
 	err = q.Start(func() error {
-		start := s.eventEnv(g, id)
-		start.Session, start.Declared = v, env.Declared
-		s.keepObjects(g, v, start)
-		start.Request, start.Response = env.Request, rw // the page's: one body, read once
+		start := s.newEnv(envOptions{id: id, g: g, req: req, rw: rw, v: v})
 		return s.engine.RunEvent(r.Context(), g.page, "Session_OnStart", start)
 	})
 	if err != nil {
@@ -163,24 +155,6 @@ func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string,
 }
 
 var errStoreDown = errors.New("the session store is unavailable")
-
-// keepObjects gives env the Session objects a shared store keeps as their
-// state: with such a store, every declared Session object (a Lua component,
-// as loadGlobal checks).
-func (s *Server) keepObjects(g *global, v *view, env *scripting.Env) {
-	if s.inProcess() || len(g.sessionObjects) == 0 {
-		return
-	}
-	env.KeptObjects, env.LoadObject, env.SaveObject = g.sessionObjects, v.LoadObject, v.SaveObject
-	if v.rw != nil { // a request, not Session_OnEnd
-		env.KeptApartment = func() *scripting.Apartment {
-			if v.apt == nil {
-				v.apt = s.engine.NewApartment("Session "+v.q.Record().ID, *s.eventEnv(g, ""))
-			}
-			return v.apt
-		}
-	}
-}
 
 // inProcess reports whether sessions live in this process (the memory
 // store), with their objects; the other stores keep them elsewhere as

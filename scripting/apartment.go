@@ -175,7 +175,7 @@ func (a *Apartment) Create(ctx context.Context, progid string) (*Proxy, error) {
 }
 
 // keep makes a kept Session object of progid in the apartment (see
-// Env.KeptObjects), restored from saved if restored, and returns its proxy.
+// Env.Kept), restored from saved if restored, and returns its proxy.
 // Its Terminate does not run when the apartment ends: the object lives on
 // as its state.
 func (a *Apartment) keep(ctx context.Context, progid string, saved scope.Value, restored bool) (*Proxy, error) {

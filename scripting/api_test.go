@@ -50,8 +50,8 @@ type apiCase struct {
 	session  map[string]scope.Value // Session contents before the run (stored in map order)
 	declared map[string]string      // global.lasa's Application objects, id → progid (Env.Declared)
 	// Session objects kept by a shared store as their state
-	// (Env.KeptObjects), id → progid; saved are their states before the
-	// run (Env.LoadObject); inApartment gives them an Env.KeptApartment.
+	// (Env.Kept), id → progid; saved are their states before the
+	// run (Kept.Load); inApartment gives them a Kept.Apartment.
 	kept        map[string]string
 	saved       map[string]scope.Value
 	inApartment bool
@@ -71,7 +71,7 @@ type apiCase struct {
 	kind       ErrorKind
 	includes   []string
 	fails      error                       // the run fails with an error that wraps this one (not a script error)
-	wantSaved  map[string]scope.Value      // the states given to Env.SaveObject
+	wantSaved  map[string]scope.Value      // the states given to Kept.Save
 	check      func(t reporter, r *apiRun) // anything else
 
 	// bug, when set, says how the engine fails this case today: a bug
@@ -90,7 +90,7 @@ type apiRun struct {
 	app     *scope.Contents
 	lock    *scope.Lock
 	session *testSession
-	saved   map[string]scope.Value // by Env.SaveObject
+	saved   map[string]scope.Value // by Kept.Save
 	log     *bytes.Buffer
 }
 
@@ -1702,11 +1702,11 @@ end %>`,
 			err:   "t.lasp:1: cart is a Session object, and the page has EnableSessionState=False",
 		},
 		{
-			name:  "SaveObject that fails",
+			name:  "Kept.Save that fails",
 			files: cartFiles,
 			kept:  map[string]string{"cart": "Shop.Cart"},
 			env: func(e *Env) {
-				e.SaveObject = func(string, scope.Value) error { return errStore }
+				e.Kept.(*testKept).save = func(string, scope.Value) error { return errStore }
 			},
 			page:  `<%= cart:Add(1) %>`,
 			fails: errStore,
@@ -2170,12 +2170,12 @@ func declaredFor(t *testing.T, e *Engine, decls map[string]string, env *Env) fun
 // with a shared session store.
 func keepObjects(t *testing.T, r *apiRun, c apiCase) {
 	r.saved = map[string]scope.Value{}
-	r.env.KeptObjects = c.kept
-	r.env.LoadObject = func(id string) (scope.Value, bool) {
+	k := &testKept{objects: c.kept}
+	k.load = func(id string) (scope.Value, bool) {
 		v, ok := c.saved[id]
 		return v, ok
 	}
-	r.env.SaveObject = func(id string, state scope.Value) error {
+	k.save = func(id string, state scope.Value) error {
 		r.saved[id] = state
 		return nil
 	}
@@ -2186,13 +2186,37 @@ func keepObjects(t *testing.T, r *apiRun, c apiCase) {
 				apt.Close(context.Background())
 			}
 		})
-		r.env.KeptApartment = func() *Apartment {
+		k.apartment = func() *Apartment {
 			if apt == nil {
 				apt = r.e.NewApartment("Session sess-1", Env{Application: r.env.Application, ApplicationLock: r.env.ApplicationLock})
 			}
 			return apt
 		}
 	}
+	r.env.Kept = k
+}
+
+// testKept is an Env.Kept made of the tests' functions: apartment nil
+// means none.
+type testKept struct {
+	objects   map[string]string
+	load      func(id string) (scope.Value, bool)
+	save      func(id string, state scope.Value) error
+	apartment func() *Apartment
+	ending    bool
+}
+
+var _ Kept = (*testKept)(nil)
+
+func (k *testKept) Objects() map[string]string              { return k.objects }
+func (k *testKept) Load(id string) (scope.Value, bool)      { return k.load(id) }
+func (k *testKept) Save(id string, state scope.Value) error { return k.save(id, state) }
+func (k *testKept) Ending() bool                            { return k.ending }
+func (k *testKept) Apartment() *Apartment {
+	if k.apartment == nil {
+		return nil
+	}
+	return k.apartment()
 }
 
 // checkAPICase checks what running c gave.

@@ -98,7 +98,7 @@ func (s *state) scopeObject(name string, contents func(L *lua.LState) Contents, 
 	statics := s.newObject(name+".StaticObjects", func(L *lua.LState, id string) (lua.LValue, bool) {
 		contents(L)
 		r := s.run
-		if progid, ok := r.env.KeptObjects[id]; ok && name == "Session" {
+		if progid, ok := r.keptProgID(id); ok && name == "Session" {
 			return s.keptObject(L, id, progid), true
 		}
 		if r.env.Declared == nil {

@@ -259,7 +259,7 @@ type kept struct {
 }
 
 // keptObject is the run's instance of the kept Session object id (see
-// Env.KeptObjects): made on its first reference in the run, from its saved
+// Env.Kept): made on its first reference in the run, from its saved
 // state when it has one.
 func (s *state) keptObject(L *lua.LState, id, progid string) lua.LValue {
 	r := s.run
@@ -269,12 +269,12 @@ func (s *state) keptObject(L *lua.LState, id, progid string) lua.LValue {
 	if r.env.Session == nil {
 		L.RaiseError("%s is a Session object, and %s", id, r.env.NoSession)
 	}
-	saved, restored := r.env.LoadObject(id)
+	saved, restored := r.env.Kept.Load(id)
 	var k kept
-	if r.env.KeptApartment != nil {
+	if apt := r.env.Kept.Apartment(); apt != nil {
 		// In the session's apartment for this request, behind a proxy, as
 		// in the memory store: it can be passed to other objects.
-		p, err := r.env.KeptApartment().keep(r.ctx, progid, saved, restored)
+		p, err := apt.keep(r.ctx, progid, saved, restored)
 		if err != nil {
 			L.RaiseError("creating %s: %v", id, err)
 		}
@@ -343,7 +343,7 @@ func (k kept) state() (scope.Value, error) {
 }
 
 // saveKept gives the state of each kept object the run made back to
-// Env.SaveObject.
+// Env.Kept.
 func (r *run) saveKept() error {
 	for id, k := range r.kept {
 		var state scope.Value
@@ -359,22 +359,32 @@ func (r *run) saveKept() error {
 				what = "its state holds"
 			}
 			return &Error{Kind: Runtime, File: r.page.Name, Err: err,
-				Msg: fmt.Sprintf("Session object %s (%s) cannot be saved with the session: %s %v", id, r.env.KeptObjects[id], what, err)}
+				Msg: fmt.Sprintf("Session object %s (%s) cannot be saved with the session: %s %v", id, r.env.Kept.Objects()[id], what, err)}
 		}
-		if err := r.env.SaveObject(id, state); err != nil {
+		if err := r.env.Kept.Save(id, state); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// keptProgID is the progid of kept Session object id; ok is false when
+// id is not one (or the run keeps none).
+func (r *run) keptProgID(id string) (progid string, ok bool) {
+	if r.env.Kept == nil {
+		return "", false
+	}
+	progid, ok = r.env.Kept.Objects()[id]
+	return progid, ok
+}
+
 // endKept terminates the kept objects of a session that ends: each one
 // with a saved state (or made in this run) gets its Terminate.
 func (r *run) endKept(L *lua.LState) {
-	for id, progid := range r.env.KeptObjects {
+	for id, progid := range r.env.Kept.Objects() {
 		k, ok := r.kept[id]
 		if !ok {
-			saved, found := r.env.LoadObject(id)
+			saved, found := r.env.Kept.Load(id)
 			if !found {
 				continue
 			}
@@ -450,7 +460,7 @@ func (s *state) declared(L *lua.LState) int {
 	var obj lua.LValue
 	if progid, ok := r.env.PageObjects[string(name)]; ok {
 		obj = s.createObject(L, progid)
-	} else if progid, ok := r.env.KeptObjects[string(name)]; ok {
+	} else if progid, ok := r.keptProgID(string(name)); ok {
 		obj = s.keptObject(L, string(name), progid)
 	} else if r.env.Declared != nil {
 		o, ok, err := r.env.Declared(r.ctx, string(name))

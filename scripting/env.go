@@ -76,23 +76,9 @@ type Env struct {
 	// PageObjects are global.lasa's Page-scope declarations, id → progid:
 	// each request that references one gets its own.
 	PageObjects map[string]string
-	// KeptObjects are the declared Session objects that a shared session
-	// store keeps as their state (Lua components whose self holds plain
-	// data, Go components that implement Keeper), id → progid. A run that references one makes it in its own
-	// Lua state: from the state LoadObject gives (without Initialize), or
-	// new (with Initialize) when there is none. Before Commit, each one
-	// made is given back to SaveObject. With EndKept (Session_OnEnd of
-	// such a session), every kept object with a state is terminated after
-	// the event.
-	KeptObjects map[string]string
-	LoadObject  func(id string) (state scope.Value, ok bool)
-	SaveObject  func(id string, state scope.Value) error
-	EndKept     bool
-	// KeptApartment, when not nil, gives the apartment that hosts the kept
-	// objects of this request (made on first need); they are then proxies,
-	// as declared Session objects are with an in-process session. Without
-	// it they live in the run's own Lua state.
-	KeptApartment func() *Apartment
+	// Kept are the declared Session objects that a shared session store
+	// keeps as their state; nil when there are none.
+	Kept Kept
 	// Commit, when not nil, runs after the page ends without an error and
 	// before the rest of its output is sent: the session is saved there, so
 	// that what the client sees next finds the page's changes. Its error
@@ -100,4 +86,26 @@ type Env struct {
 	Commit func() error
 	// ScriptTimeout overrides the engine's default for this request when > 0.
 	ScriptTimeout time.Duration
+}
+
+// Kept are the declared Session objects that a shared session store keeps
+// as their state (Lua components whose self holds plain data, Go
+// components that implement Keeper). A run that references one makes it
+// in its own Lua state, or in Apartment when that is not nil: from the
+// state Load gives (without Initialize), or new (with Initialize) when
+// there is none. Before Env.Commit, each one made is given back to Save.
+type Kept interface {
+	// Objects are the kept objects, id → progid.
+	Objects() map[string]string
+	// Load is the saved state of object id; ok is false when it has none.
+	Load(id string) (state scope.Value, ok bool)
+	// Save keeps the state of object id, to be saved with the session.
+	Save(id string, state scope.Value) error
+	// Apartment, when not nil, hosts the kept objects of this request (it
+	// is made on first need); they are then proxies, as declared Session
+	// objects are with an in-process session.
+	Apartment() *Apartment
+	// Ending reports whether the session ends (Session_OnEnd): every kept
+	// object with a state is terminated after the event, and none is saved.
+	Ending() bool
 }

@@ -45,11 +45,11 @@ func (e *Engine) RunEvent(ctx context.Context, global *Page, event string, env *
 			L.Push(fn)
 			L.Call(0, 0)
 		}
-		if env.EndKept {
+		if env.Kept != nil && env.Kept.Ending() {
 			r.endKept(L)
 		}
 	})
-	if err == nil && !env.EndKept && env.SaveObject != nil {
+	if err == nil && env.Kept != nil && !env.Kept.Ending() {
 		err = r.saveKept() // Session_OnStart: its kept objects go with the page's commit
 	}
 	r.terminateCreated()

@@ -24,11 +24,11 @@ func TestRunEvent(t *testing.T) {
 		session bool                   // the event has a session (testSession)
 		kept    map[string]string      // kept Session objects, id → progid
 		saved   map[string]scope.Value // their states before the event
-		endKept bool                   // Env.EndKept: the session ends
+		endKept bool                   // Kept.Ending: the session ends
 
 		wantApp   map[string]scope.Value // Application after the event
 		wantSess  map[string]scope.Value // Session after the event
-		wantSaved map[string]scope.Value // states given to SaveObject
+		wantSaved map[string]scope.Value // states given to Kept.Save
 		log       string                 // a substring of the log
 		err       string                 // "file:line: text", as in TestLuaAPI
 		kind      ErrorKind
@@ -158,14 +158,15 @@ func TestRunEvent(t *testing.T) {
 			}
 			saved := map[string]scope.Value{}
 			if tc.kept != nil {
-				env.KeptObjects, env.EndKept = tc.kept, tc.endKept
-				env.LoadObject = func(id string) (scope.Value, bool) {
-					v, ok := tc.saved[id]
-					return v, ok
-				}
-				env.SaveObject = func(id string, state scope.Value) error {
-					saved[id] = state
-					return nil
+				env.Kept = &testKept{objects: tc.kept, ending: tc.endKept,
+					load: func(id string) (scope.Value, bool) {
+						v, ok := tc.saved[id]
+						return v, ok
+					},
+					save: func(id string, state scope.Value) error {
+						saved[id] = state
+						return nil
+					},
 				}
 			}
 			g, err := CompileGlobal("global.lasa", tc.global)
