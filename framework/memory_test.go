@@ -1,0 +1,56 @@
+package framework
+
+import (
+	"net/http"
+	"runtime"
+	"runtime/metrics"
+	"testing"
+)
+
+// inUseNow is the process's memory in use, as the memory watch counts it.
+func inUseNow() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}, {Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64() - s[1].Value.Uint64() - s[2].Value.Uint64())
+}
+
+// TestMemoryShort: while live memory is over 80 % of the limit, pages
+// answer 503 with Retry-After and static files are still served; once it
+// falls, pages answer again.
+func TestMemoryShort(t *testing.T) {
+	ballast := make([]byte, 256<<20) // live data no page is to blame for
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	runtime.GC()
+	a := newApp(t, map[string]string{"ok.lasp": `ok`, "style.css": `body {}`}, func(c *Config) {
+		c.MemoryLimit = inUseNow() * 21 / 20 // live data at about 95 % of it
+	})
+	var res *http.Response
+	waitFor(t, "a page refused while memory is short", func() bool {
+		res, _ = a.do(t, mustRequest(t, a.URL+"/ok.lasp"))
+		return res.StatusCode == http.StatusServiceUnavailable
+	})
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if res, body := a.do(t, mustRequest(t, a.URL+"/style.css")); res.StatusCode != 200 || body != "body {}" {
+		t.Errorf("static file while memory is short: %d %q", res.StatusCode, body)
+	}
+	runtime.KeepAlive(ballast)
+	ballast = nil
+	runtime.GC()
+	waitFor(t, "pages served again once memory fell", func() bool {
+		res, _ = a.do(t, mustRequest(t, a.URL+"/ok.lasp"))
+		return res.StatusCode == http.StatusOK
+	})
+}
+
+func mustRequest(t *testing.T, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
