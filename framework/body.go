@@ -110,19 +110,10 @@ func twice(n int64) int64 {
 	return 2 * n
 }
 
-// Form is FormContext bounded by the request's own context only.
-func (q *request) Form() (url.Values, error) { return q.FormContext(q.r.Context()) }
-
-// Body is BodyContext bounded by the request's own context only.
-func (q *request) Body() ([]byte, error) {
-	b, err := q.BodyContext(q.r.Context())
-	return []byte(b), err
-}
-
-// FormContext parses the body as a form, on first use: urlencoded from the
+// Form parses the body as a form, on first use: urlencoded from the
 // whole body, multipart straight from the connection unless Body has
 // already read it. Other bodies give an empty form.
-func (q *request) FormContext(ctx context.Context) (url.Values, error) {
+func (q *request) Form(ctx context.Context) (url.Values, error) {
 	if q.formRead {
 		return q.form, q.formErr
 	}
@@ -131,7 +122,7 @@ func (q *request) FormContext(ctx context.Context) (url.Values, error) {
 	mt, params, _ := mime.ParseMediaType(q.r.Header.Get("Content-Type"))
 	switch mt {
 	case "application/x-www-form-urlencoded":
-		body, err := q.BodyContext(ctx)
+		body, err := q.Body(ctx)
 		if err != nil {
 			q.formErr = err
 			return q.form, err
@@ -163,10 +154,10 @@ func (q *request) FormContext(ctx context.Context) (url.Values, error) {
 	return q.form, q.formErr
 }
 
-// BodyContext reads the whole body on first use. ctx bounds the reading:
+// Body reads the whole body on first use. ctx bounds the reading:
 // when it ends (the page's script timeout, or its client gone), a read
 // still waiting for the client fails.
-func (q *request) BodyContext(ctx context.Context) (string, error) {
+func (q *request) Body(ctx context.Context) (string, error) {
 	if !q.bodyRead {
 		q.bodyRead = true
 		if q.streamed {
@@ -190,7 +181,7 @@ func (q *request) TotalBytes(ctx context.Context) (int64, error) {
 	if q.streamed {
 		return q.received, nil
 	}
-	b, err := q.BodyContext(ctx)
+	b, err := q.Body(ctx)
 	return int64(len(b)), err
 }
 

@@ -41,8 +41,7 @@ type request struct {
 }
 
 var (
-	_ scripting.Request     = (*request)(nil)
-	_ scripting.BodyRequest = (*request)(nil)
+	_ scripting.Request = (*request)(nil)
 )
 
 func (q *request) Query() url.Values {

@@ -15,10 +15,17 @@ type Request interface {
 	// Query is the parsed query string; RawQuery the query as sent.
 	Query() url.Values
 	RawQuery() string
-	// Form parses the body (urlencoded or multipart) on first use.
-	Form() (url.Values, error)
-	// Body is the raw body, read on first use and bounded in size.
-	Body() ([]byte, error)
+	// Form parses the body (urlencoded or multipart) on first use. ctx is
+	// the run's: when it ends (the script timeout, the client gone) a read
+	// still waiting for a slow client fails, so the page fails instead of
+	// being held.
+	Form(ctx context.Context) (url.Values, error)
+	// Body is the raw body (a string: Lua keeps it without a copy), read on
+	// first use within ctx and bounded in size.
+	Body(ctx context.Context) (string, error)
+	// TotalBytes is the size of the body: its declared length, or the
+	// body's, read within ctx, when none is declared.
+	TotalBytes(ctx context.Context) (int64, error)
 	// Cookie is the value of the named request cookie.
 	Cookie(name string) (string, bool)
 	// Cookies lists the names of the request cookies.

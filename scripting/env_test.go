@@ -22,7 +22,8 @@ type testRequest struct {
 	body    string            // Request.Body
 	cookies map[string]string // request cookies
 	vars    map[string]string // server variables, by upper-case name
-	err     error             // the error of reading the body (Form, Body)
+	err     error             // the error of reading the body (Form, Body, TotalBytes)
+	ctx     context.Context   // the context the body was last read within
 }
 
 func (r *testRequest) Query() url.Values { return r.query }
@@ -32,13 +33,27 @@ func (r *testRequest) RawQuery() string {
 	}
 	return r.query.Encode()
 }
-func (r *testRequest) Form() (url.Values, error) {
+func (r *testRequest) Form(ctx context.Context) (url.Values, error) {
+	r.ctx = ctx
+	if err := ctx.Err(); err != nil {
+		return url.Values{}, err
+	}
 	if r.form == nil {
 		return url.Values{}, r.err
 	}
 	return r.form, r.err
 }
-func (r *testRequest) Body() ([]byte, error) { return []byte(r.body), r.err }
+func (r *testRequest) Body(ctx context.Context) (string, error) {
+	r.ctx = ctx
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return r.body, r.err
+}
+func (r *testRequest) TotalBytes(ctx context.Context) (int64, error) {
+	b, err := r.Body(ctx)
+	return int64(len(b)), err
+}
 func (r *testRequest) Cookie(name string) (string, bool) {
 	v, ok := r.cookies[name]
 	return v, ok
@@ -54,28 +69,6 @@ func (r *testRequest) CookieNames() []string {
 func (r *testRequest) ServerVariable(name string) (string, bool) {
 	v, ok := r.vars[name]
 	return v, ok
-}
-
-// testBodyRequest is a testRequest that reads its body within the run's
-// context (a BodyRequest), as framework's does.
-type testBodyRequest struct{ *testRequest }
-
-var _ BodyRequest = testBodyRequest{}
-
-func (r testBodyRequest) FormContext(ctx context.Context) (url.Values, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return r.Form()
-}
-func (r testBodyRequest) BodyContext(ctx context.Context) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	return r.body, r.err
-}
-func (r testBodyRequest) TotalBytes(ctx context.Context) (int64, error) {
-	return int64(len(r.body)), r.err
 }
 
 type testResponse struct {

@@ -65,13 +65,14 @@ type noRequest struct{ where string }
 func (n noRequest) fail() {
 	panic(fmt.Errorf("Request is not available in %s", n.where))
 }
-func (n noRequest) Query() url.Values                    { n.fail(); return nil }
-func (n noRequest) RawQuery() string                     { n.fail(); return "" }
-func (n noRequest) Form() (url.Values, error)            { n.fail(); return nil, nil }
-func (n noRequest) Body() ([]byte, error)                { n.fail(); return nil, nil }
-func (n noRequest) Cookie(string) (string, bool)         { n.fail(); return "", false }
-func (n noRequest) CookieNames() []string                { n.fail(); return nil }
-func (n noRequest) ServerVariable(string) (string, bool) { n.fail(); return "", false }
+func (n noRequest) Query() url.Values                         { n.fail(); return nil }
+func (n noRequest) RawQuery() string                          { n.fail(); return "" }
+func (n noRequest) Form(context.Context) (url.Values, error)  { n.fail(); return nil, nil }
+func (n noRequest) Body(context.Context) (string, error)      { n.fail(); return "", nil }
+func (n noRequest) TotalBytes(context.Context) (int64, error) { n.fail(); return 0, nil }
+func (n noRequest) Cookie(string) (string, bool)              { n.fail(); return "", false }
+func (n noRequest) CookieNames() []string                     { n.fail(); return nil }
+func (n noRequest) ServerVariable(string) (string, bool)      { n.fail(); return "", false }
 
 // noResponse is the Response where there is none: every use is an error,
 // writes included (see output.grow).

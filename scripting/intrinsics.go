@@ -1,7 +1,6 @@
 package scripting
 
 import (
-	"context"
 	"html"
 	"math"
 	"net/url"
@@ -163,38 +162,6 @@ func stringArray(L *lua.LState, vals []string) *lua.LTable {
 	return t
 }
 
-// BodyRequest is a Request that reads its body within a context. Request.Form,
-// Request.Body and Request.TotalBytes use it, when the Request has it, with
-// the run's context, so that a client sending its body slowly fails the page
-// at its script timeout instead of holding it.
-type BodyRequest interface {
-	Request
-	// FormContext is Form, giving up when ctx ends.
-	FormContext(ctx context.Context) (url.Values, error)
-	// BodyContext is Body as a string (Lua keeps it without a copy),
-	// giving up when ctx ends.
-	BodyContext(ctx context.Context) (string, error)
-	// TotalBytes is the size of the body, read only when it is not declared.
-	TotalBytes(ctx context.Context) (int64, error)
-}
-
-// requestForm is the request's form, read within the run's context.
-func (s *state) requestForm() (url.Values, error) {
-	if br, ok := s.run.env.Request.(BodyRequest); ok {
-		return br.FormContext(s.run.ctx)
-	}
-	return s.run.env.Request.Form()
-}
-
-// requestBody is the request's body, read within the run's context.
-func (s *state) requestBody() (string, error) {
-	if br, ok := s.run.env.Request.(BodyRequest); ok {
-		return br.BodyContext(s.run.ctx)
-	}
-	b, err := s.run.env.Request.Body()
-	return string(b), err
-}
-
 // bodyCheck raises err from reading the body as the page's runtime error,
 // keeping err as its cause (the framework answers 413 or 400 for some).
 func (s *state) bodyCheck(L *lua.LState, what string, err error) {
@@ -210,16 +177,16 @@ func (s *state) request() *object {
 	query, queryValue := s.collection("Request.QueryString", func(*lua.LState) url.Values { return req().Query() },
 		func() string { return req().RawQuery() })
 	form, formValue := s.collection("Request.Form", func(L *lua.LState) url.Values {
-		f, err := s.requestForm()
+		f, err := req().Form(s.run.ctx)
 		s.bodyCheck(L, "Request.Form", err)
 		return f
 	}, func() string {
 		// ASP gives the form data as sent.
 		if ct, _ := req().ServerVariable("CONTENT_TYPE"); strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-			b, _ := s.requestBody()
+			b, _ := req().Body(s.run.ctx)
 			return b
 		}
-		f, _ := s.requestForm()
+		f, _ := req().Form(s.run.ctx)
 		return f.Encode()
 	})
 	cookies, cookieValue := s.collection("Request.Cookies", func(*lua.LState) url.Values {
@@ -245,16 +212,12 @@ func (s *state) request() *object {
 		return 1
 	})
 	body := func(L *lua.LState) string {
-		b, err := s.requestBody()
+		b, err := req().Body(s.run.ctx)
 		s.bodyCheck(L, "Request.Body", err)
 		return b
 	}
 	totalBytes := func(L *lua.LState) int64 {
-		br, ok := req().(BodyRequest)
-		if !ok {
-			return int64(len(body(L)))
-		}
-		n, err := br.TotalBytes(s.run.ctx)
+		n, err := req().TotalBytes(s.run.ctx)
 		s.bodyCheck(L, "Request.TotalBytes", err)
 		return n
 	}
