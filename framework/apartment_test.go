@@ -97,6 +97,7 @@ func TestApartments(t *testing.T) {
 // TestApartmentDoesNotBlockPages: a call sleeping in the application's
 // apartment holds up no request that does not call into it.
 func TestApartmentDoesNotBlockPages(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, donBox)
 	a.mustGet(t, "/meow.lasp") // the cat exists
 	napped := make(chan string, 1)

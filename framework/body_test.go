@@ -78,6 +78,7 @@ func multipartBody(a, file string) (ctype, body string) {
 }
 
 func TestRequestBodyBounds(t *testing.T) {
+	t.Parallel()
 	const limit = 1 << 10
 	a := newApp(t, bodyPages, func(c *Config) { c.MaxRequestBody = limit })
 	over := "a=" + strings.Repeat("x", limit)
@@ -345,6 +346,7 @@ func (q *rawRequest) trickle(n int, stop <-chan struct{}) {
 }
 
 func TestTrickledBody(t *testing.T) {
+	t.Parallel()
 	const length = 1000 // 20s at a byte every 20ms
 	t.Run("a page that reads it", func(t *testing.T) {
 		// The page sets its own timeout: the configured one is 90s.
@@ -404,6 +406,7 @@ func (q *rawRequest) closed(t *testing.T, res *http.Response) {
 }
 
 func TestBodyMemoryIsShared(t *testing.T) {
+	t.Parallel()
 	const limit = 64 << 10
 	g := newGate()
 	a := newApp(t, map[string]string{

@@ -45,6 +45,7 @@ var farmFiles = map[string]string{
 // servers end at exactly 200, and so do 200 of Application["n"] under the
 // farm-wide Application:Lock().
 func TestFarmSessions(t *testing.T) {
+	t.Parallel()
 	a, b, _ := farm(t, farmFiles)
 	c := client(t, a)
 	for i := 1; i <= 6; i++ {
@@ -72,6 +73,7 @@ func TestFarmSessions(t *testing.T) {
 // pause) cannot commit: Redis refuses its write, the page answers 503, and
 // what the next holder wrote stands.
 func TestFarmFence(t *testing.T) {
+	t.Parallel()
 	a, b, _ := farm(t, farmFiles)
 	c := client(t, a)
 	mustFetch(t, a, c, "/inc.lasp")
@@ -117,6 +119,7 @@ func TestFarmFence(t *testing.T) {
 // request that failed had applied, none that succeeded was lost), the
 // others answer 503, and after the stall the counting goes on.
 func TestFarmRedisStall(t *testing.T) {
+	t.Parallel()
 	files := maps.Clone(farmFiles)
 	// A page that holds the lock a while: most requests are between their
 	// lock and their commit when Redis stalls.
@@ -216,6 +219,7 @@ func TestFarmRedisStall(t *testing.T) {
 // TestFarmOnEnd: with two servers sweeping, every expired or abandoned
 // session runs Session_OnEnd exactly once in the farm, counted in Redis.
 func TestFarmOnEnd(t *testing.T) {
+	t.Parallel()
 	files := map[string]string{
 		"global.lasa": `<script runat="server">
 function Session_OnEnd()
@@ -243,11 +247,11 @@ end
 		wg.Go(func() { mustFetch(t, server, client(t, server), fmt.Sprintf("/%s.lasp?who=%d", page, i)) })
 	}
 	wg.Wait()
-	deadline := time.Now().Add(15 * time.Second)
-	for a.mustGet(t, "/count.lasp") != strconv.Itoa(n) && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	time.Sleep(3 * time.Second) // two more sweeps of each server: no second run
+	waitFor(t, "every Session_OnEnd", func() bool { return a.mustGet(t, "/count.lasp") == strconv.Itoa(n) })
+	// Two more sweeps of each server: no second run.
+	sweeps := func(x *app) int64 { return x.srv.Snapshot(t.Context()).Sessions.Sweeps }
+	fromA, fromB := sweeps(a), sweeps(b)
+	waitFor(t, "two more sweeps of each server", func() bool { return sweeps(a) >= fromA+2 && sweeps(b) >= fromB+2 })
 	if got := a.mustGet(t, "/count.lasp"); got != strconv.Itoa(n) {
 		t.Fatalf("Session_OnEnd ran %s times for %d sessions", got, n)
 	}
@@ -262,6 +266,7 @@ end
 // that uses Application answers 503 with Retry-After, and works again when
 // Redis is back.
 func TestFarmApplicationDown(t *testing.T) {
+	t.Parallel()
 	a, _, redis := farm(t, farmFiles)
 	a.mustGet(t, "/appinc.lasp")
 	redis.Stop()

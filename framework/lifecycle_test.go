@@ -87,6 +87,7 @@ func TestClose(t *testing.T) {
 
 // TestCloseDeadline: Close gives up when its context ends first.
 func TestCloseDeadline(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, map[string]string{"slow.lasp": `<% Server.Sleep(0.5) %>`})
 	go func() {
 		if res, err := a.Client().Get(a.URL + "/slow.lasp"); err == nil {

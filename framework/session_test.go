@@ -183,6 +183,7 @@ func TestSessionSerialized(t *testing.T) {
 // delays neither session B's calls on its own object of the same class nor
 // other pages.
 func TestSessionApartmentsIndependent(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, sessionApp)
 	alice, bob := client(t, a), client(t, a)
 	mustFetch(t, a, alice, "/woof.lasp")

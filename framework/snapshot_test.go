@@ -138,6 +138,7 @@ func TestSnapshotSessions(t *testing.T) {
 // TestSnapshotRedis: with Redis stores the snapshot counts the sessions in
 // Redis and reports each store's last error once Redis is gone.
 func TestSnapshotRedis(t *testing.T) {
+	t.Parallel()
 	redis := redistest.Start(t)
 	a := newApp(t, farmFiles, func(c *Config) {
 		c.Keys = [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("e", 32))}

@@ -56,6 +56,7 @@ func storeURL(t testing.TB, store string) string {
 // TestSessionStores: what every store does the same way, over real HTTP
 // with real cookies.
 func TestSessionStores(t *testing.T) {
+	t.Parallel()
 	for _, store := range stores {
 		t.Run(store, func(t *testing.T) {
 			url := storeURL(t, store)
@@ -213,6 +214,7 @@ func TestSessionCookieStoreTampering(t *testing.T) {
 // holds its session for two seconds. The other frame's True page waits for
 // it; a ReadOnly page and a False page answer at once.
 func TestFrameset(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, map[string]string{
 		"slow.lasp":  `<% Session["slow"] = "done" Server.Sleep(2) %>slow`,
 		"true.lasp":  `<%= tostring(Session["slow"]) %>`,
@@ -225,7 +227,7 @@ func TestFrameset(t *testing.T) {
 	start := time.Now()
 	slow := make(chan string)
 	go func() { slow <- mustFetch(t, a, c, "/slow.lasp") }()
-	time.Sleep(200 * time.Millisecond) // the slow page holds the session now
+	waitSessionLock(t, a, func(waiters int) bool { return waiters == 0 }) // the slow page holds the session now
 	type answer struct {
 		body  string
 		after time.Duration
@@ -261,6 +263,7 @@ func TestFrameset(t *testing.T) {
 // session A while session B browses. B is never behind A, and the queued
 // requests hold no Lua state.
 func TestSessionQueue(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, map[string]string{
 		"slow.lasp":  `<% Session["n"] = (Session["n"] or 0) + 1 Server.Sleep(0.05) %><%= Session["n"] %>`,
 		"quick.lasp": `<% Session["q"] = (Session["q"] or 0) + 1 %><%= Session["q"] %>`,
@@ -292,7 +295,7 @@ func TestSessionQueue(t *testing.T) {
 			done.Add(1)
 		})
 	}
-	time.Sleep(100 * time.Millisecond) // the queue is there
+	waitSessionLock(t, a, func(waiters int) bool { return waiters+int(done.Load()) >= 49 }) // the queue is there
 	busy := latency(t, a, bob, 20)
 	queued := 50 - done.Load()
 	wg.Wait()
@@ -308,6 +311,21 @@ func TestSessionQueue(t *testing.T) {
 	if n := maxInUse.Load(); n > 4 {
 		t.Errorf("%d Lua states in use at once: queued requests must hold none", n)
 	}
+}
+
+// waitSessionLock waits until a request holds a session's lock, with a
+// number of requests waiting for it that satisfies queued (the server's
+// Snapshot).
+func waitSessionLock(t *testing.T, a *app, queued func(waiters int) bool) {
+	t.Helper()
+	waitFor(t, "a session lock held", func() bool {
+		for _, l := range a.srv.Snapshot(t.Context()).Sessions.Locks {
+			if l.Held && queued(l.Waiters) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // latency is the median time of n sequential requests to quick.lasp.
@@ -356,21 +374,23 @@ func TestSessionIncrements(t *testing.T) {
 // TestSessionArrivalOrder: True requests of one session run in the order
 // they arrived.
 func TestSessionArrivalOrder(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, map[string]string{
 		"hold.lasp":  `<% Server.Sleep(0.5) %>`,
 		"add.lasp":   `<% Session["order"] = (Session["order"] or "") .. Request.QueryString["i"] .. "," %>`,
 		"order.lasp": `<%= Session["order"] %>`,
+		"start.lasp": `<% Session["order"] = "" %>`,
 	})
 	c := client(t, a)
-	mustFetch(t, a, c, "/order.lasp")
+	mustFetch(t, a, c, "/start.lasp") // the session the others queue in
 	var wg sync.WaitGroup
 	wg.Go(func() { mustFetch(t, a, c, "/hold.lasp") })
-	time.Sleep(50 * time.Millisecond)
+	waitSessionLock(t, a, func(waiters int) bool { return waiters == 0 })
 	var want strings.Builder
 	for i := range 10 {
 		fmt.Fprintf(&want, "%d,", i)
 		wg.Go(func() { mustFetch(t, a, c, fmt.Sprintf("/add.lasp?i=%d", i)) })
-		time.Sleep(50 * time.Millisecond) // arrives after the one before
+		waitSessionLock(t, a, func(waiters int) bool { return waiters == i+1 }) // arrived after the one before
 	}
 	wg.Wait()
 	if got := mustFetch(t, a, c, "/order.lasp"); got != want.String() {
@@ -381,13 +401,14 @@ func TestSessionArrivalOrder(t *testing.T) {
 // TestApplicationLockBusy: a page that waits for Application:Lock past its
 // script timeout answers 503 with Retry-After; the lock still works after.
 func TestApplicationLockBusy(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, map[string]string{
 		"hold.lasp": `<%@ EnableSessionState="False" %><% Application:Lock() Server.Sleep(1.5) Application["n"] = 1 %>held`,
 		"wait.lasp": `<%@ EnableSessionState="False" %><% Server.ScriptTimeout = 0.3 Application:Lock() %><%= Application["n"] %>`,
 	})
 	held := make(chan string)
 	go func() { held <- a.mustGet(t, "/hold.lasp") }()
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, "hold.lasp to take Application's lock", func() bool { owner, _ := a.srv.appLock.Status(); return owner != nil })
 	res, _ := a.do(t, newRequest(t, "GET", a.URL+"/wait.lasp", ""))
 	if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" {
 		t.Errorf("waiting past the timeout: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
@@ -402,6 +423,7 @@ func TestApplicationLockBusy(t *testing.T) {
 // one that runs longer than Session.Timeout; its idle time starts when the
 // request ends.
 func TestSessionNotExpiredInUse(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, map[string]string{
 		"global.lasa": `<script runat="server">
 function Session_OnEnd() Application["ended"] = (Application["ended"] or 0) + 1 end
@@ -422,6 +444,7 @@ function Session_OnEnd() Application["ended"] = (Application["ended"] or 0) + 1 
 // script timeout answers 503 with Retry-After, holding no Lua state while
 // it waits; the session works again once the slow page ends.
 func TestSessionBusy(t *testing.T) {
+	t.Parallel()
 	files := map[string]string{
 		"slow.lasp":  `<% Server.ScriptTimeout = 10 Session["n"] = (Session["n"] or 0) + 1 Server.Sleep(1) %>slow`,
 		"quick.lasp": `<%= Session["n"] %>`,
@@ -434,7 +457,7 @@ func TestSessionBusy(t *testing.T) {
 			mustFetch(t, a, c, "/slow.lasp")
 			slow := make(chan string)
 			go func() { slow <- mustFetch(t, a, c, "/slow.lasp") }()
-			time.Sleep(200 * time.Millisecond)
+			waitSessionLock(t, a, func(waiters int) bool { return waiters == 0 })
 			req := newRequest(t, "GET", a.URL+"/quick.lasp", "")
 			for _, ck := range c.Jar.Cookies(req.URL) {
 				req.AddCookie(ck)

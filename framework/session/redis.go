@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,10 +29,11 @@ type redisStore struct {
 	timeout float64 // minutes, of a new session
 	wait    time.Duration
 
-	locks lockTable // requests of one session on this server queue here first
-	stop  chan struct{}
-	swept sync.WaitGroup
-	mu    sync.Mutex
+	locks  lockTable // requests of one session on this server queue here first
+	stop   chan struct{}
+	swept  sync.WaitGroup
+	sweeps atomic.Int64 // passes of sweep, for Status
+	mu     sync.Mutex
 	// undone are the sessions whose Session_OnEnd ran but whose Done got no
 	// answer, by ID, with their claims: the sweep asks again.
 	undone map[string]string

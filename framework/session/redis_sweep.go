@@ -77,11 +77,11 @@ func (m *redisStore) sweep() {
 			return
 		case <-time.After(sweepEvery/2 + rand.N(sweepEvery)):
 		}
-		if !m.redo() {
-			continue
+		if m.redo() {
+			for m.endDue() {
+			}
 		}
-		for m.endDue() {
-		}
+		m.sweeps.Add(1)
 	}
 }
 

@@ -47,6 +47,9 @@ type Status struct {
 	// its lease lock in Redis is not listed.
 	Locks      []LockStatus `json:"locks"`
 	LocksTotal int          `json:"locks_total"`
+	// Sweeps counts this server's passes looking for expired sessions to
+	// end (the Redis store; the memory store ends each at its time).
+	Sweeps int64 `json:"sweeps,omitempty"`
 	// Err is what went wrong asking the store, if anything (Sessions is
 	// then -1).
 	Err string `json:"error,omitempty"`
@@ -166,7 +169,7 @@ func (c *cookieStore) Status(_ context.Context, limit int) Status {
 func (m *redisStore) Status(ctx context.Context, limit int) Status {
 	limit = limitOr(limit)
 	now := time.Now()
-	st := Status{Store: m.Name(), Locks: m.locks.status(now)}
+	st := Status{Store: m.Name(), Locks: m.locks.status(now), Sweeps: m.sweeps.Load()}
 	soonest, n, err := m.st.Soonest(ctx, limit)
 	if err != nil {
 		st.Sessions, st.Err = -1, err.Error()
