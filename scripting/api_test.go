@@ -19,8 +19,10 @@ import (
 
 // apiCase is one use of the Lua API, run by Engine.Run against the
 // in-memory Env of env_test.go: a page, the request it sees, and what must
-// come out of it. The same uses are tested over HTTP in framework; here
-// they need no server, and a failure points at the engine.
+// come out of it. They need no server, and a failure points at the engine.
+// framework's TestLuaAPI keeps over HTTP only what this Env cannot show:
+// requests as net/http parses them, status and headers as sent, streaming,
+// error pages, log lines and state across requests.
 type apiCase struct {
 	name string
 
@@ -448,6 +450,13 @@ end %>`,
 			status:  302,
 			headers: map[string]string{"Location": "/x"},
 			want:    `<html><head><title>Object moved</title></head><body><h1>Object Moved</h1>This object may be found <a href="/x">here</a>.</body></html>`,
+		},
+		{
+			name:    "Redirect to an absolute URL, with colon, inside pcall",
+			page:    `<% pcall(function() Response:Redirect("http://example.com/") end) %>after`,
+			status:  302,
+			headers: map[string]string{"Location": "http://example.com/"},
+			want:    `<html><head><title>Object moved</title></head><body><h1>Object Moved</h1>This object may be found <a href="http://example.com/">here</a>.</body></html>`,
 		},
 		{
 			name:   "Redirect with a line break",
@@ -1011,6 +1020,20 @@ end %>`,
 			kind:    Timeout,
 		},
 		{
+			name:  "pcall cannot catch a script timeout the page set",
+			page:  `<% Server.ScriptTimeout = 0.05 %>before<% local ok = pcall(function() while true do end end) %>after`,
+			err:   "t.lasp:1: the page ran past its script timeout of 50ms",
+			kind:  Timeout,
+			check: wantNoOutput("before", "after"),
+		},
+		{
+			name:  "pcall cannot catch a timeout in Sleep the page set",
+			page:  `<% Server.ScriptTimeout = 0.05 %>before<% local ok = pcall(Server.Sleep, 600) %>after`,
+			err:   "t.lasp:1: the page ran past its script timeout of 50ms",
+			kind:  Timeout,
+			check: wantNoOutput("before", "after"),
+		},
+		{
 			name: "error with a table",
 			page: `<% error({code = 1}) %>`,
 			err:  "t.lasp:1: error object is a table value",
@@ -1272,8 +1295,8 @@ end %>`,
 		{
 			name: "Application plain data",
 			page: `<% Application["s"] = "hi" Application.n = 1.5 Application.b = false Application.a = {1, "two", {3}} Application.m = {x = {y = "deep"}} %>` +
-				`<%= Application.s %> <%= Application.n + 1 %> <%= tostring(Application.b) %> <%= Application.a[2] .. Application.a[3][1] .. #Application.a %> <%= Application.m.x.y %>`,
-			want: "hi 2.5 false two33 deep",
+				`<%= Application.s %> <%= Application.n + 1 %> <%= tostring(Application.b) %> <%= Application.a[1] .. Application.a[2] .. Application.a[3][1] .. #Application.a %> <%= Application.m.x.y %>`,
+			want: "hi 2.5 false 1two33 deep",
 		},
 		{
 			name: "Application values are copies",
@@ -1504,6 +1527,11 @@ end %>`,
 				`<%= d:Count() %> <%= d:Item("a")[2] %> <%= tostring(d:Exists("b")) %> <%= table.concat(d:Keys(), ",") %>` +
 				`<% d:Remove("a") d:Remove("zz") d:Item("b", "y") %> <%= d:Count() %> <%= d:Item("b") %> <%= tostring(d:Item("none")) %> <%= d:Item("3") %>`,
 			want: "3 2 true a,b,3 2 y nil three",
+		},
+		{
+			name: "Lasp.Dictionary, two keys, one removed",
+			page: `<% local d = Server.CreateObject("Lasp.Dictionary") d:Add("a", {1, 2}) d.Add(d, "b", "x") %><%= d:Count() %> <%= d:Item("a")[2] %> <%= tostring(d:Exists("b")) %> <%= table.concat(d:Keys(), ",") %><% d:Remove("a") %> <%= d:Count() %>`,
+			want: "2 2 true a,b 1",
 		},
 		{
 			name: "Lasp.Dictionary:Add of a key it has",
@@ -1802,6 +1830,12 @@ end %>`,
 			kind: Compile,
 		},
 		{
+			name: "unknown directive on the first line",
+			page: `<%@ Transaction="Required" %>ok`,
+			err:  "t.lasp:1: unknown directive Transaction",
+			kind: Compile,
+		},
+		{
 			name: "Language VBScript",
 			page: `<%@ Language="VBScript" %>ok`,
 			err:  "t.lasp:1: unsupported Language",
@@ -1810,7 +1844,7 @@ end %>`,
 		{
 			name: "directive after output",
 			page: `text<%@ Language="Lua" %>`,
-			err:  "t.lasp:1: ",
+			err:  "t.lasp:1: directive must come before any output",
 			kind: Compile,
 		},
 		{
@@ -2364,6 +2398,19 @@ func wantCause(target error) func(t reporter, r *apiRun) {
 		t.Helper()
 		if !errors.Is(r.err, target) {
 			t.Errorf("error %v does not wrap %v", r.err, target)
+		}
+	}
+}
+
+// wantNoOutput checks that none of texts was written: the page failed
+// before its buffer was sent.
+func wantNoOutput(texts ...string) func(t reporter, r *apiRun) {
+	return func(t reporter, r *apiRun) {
+		t.Helper()
+		for _, s := range texts {
+			if strings.Contains(r.out, s) {
+				t.Errorf("the output %q contains %q", r.out, s)
+			}
 		}
 	}
 }

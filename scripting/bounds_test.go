@@ -10,10 +10,12 @@ import (
 )
 
 // TestBounds runs what would stall or exhaust the server without bounds:
-// library calls that push many values, values nested too deep to convert,
-// coroutines without end. Each fails at its line with a message that names
-// the bound, or works within it, and the engine goes on.
+// huge strings and arrays, deep recursion, library calls that push many
+// values, values nested too deep to convert, coroutines without end, loops
+// and sleeps past the script timeout. Each fails at its line with a message
+// that names the bound, or works within it, and the engine goes on.
 func TestBounds(t *testing.T) {
+	t.Parallel()
 	pages := map[string]string{
 		"ok.lasp":          `ok`,
 		"unpack.lasp":      "\n<% local n = select('#', unpack({}, 1, 1e7)) %>",
@@ -31,6 +33,21 @@ func TestBounds(t *testing.T) {
 		"date.lasp":        "\n<% local d = os.date(('%c'):rep(4000000)) %>",
 		"dateok.lasp":      `<%= #os.date("%Y-%m-%d") %>`,
 		"coroutineok.lasp": `<% local n = 0 for i = 1, 1000 do n = n + coroutine.wrap(function() coroutine.yield(1) end)() end %><%= n %>`,
+		"rep.lasp":         `<% local s = string.rep("x", 1e9) %><%= #s %>`,
+		"repmethod.lasp":   `<% local s = ("x"):rep(1e9) %><%= #s %>`,
+		"array.lasp":       `<% local t = {} t[1e8] = true t[6e7] = true t[2^53] = true %><%= t[6e7] %>`,
+		"recursion.lasp":   `<% local function f(n) return 1 + f(n + 1) end f(1) %>`,
+		"precursion.lasp":  `<% local function f() pcall(f) end f() %>recovered`,
+		"pieces.lasp":      `<% for i = 1, 100000 do Response.Write("x") end %>`,
+		"concat.lasp":      `<% local t = {} for i = 1, 100000 do t[i] = "y" end %><%= #table.concat(t) %>`,
+		"unpackall.lasp":   `<% local t = {} for i = 1, 1e6 do t[i] = i end local n = select("#", unpack(t)) %><%= n %>`,
+		"width.lasp":       `<%= string.format("%999999999d", 1) %>`,
+		"buffer.lasp":      `<% local s = string.rep("z", 1024 * 1024) for i = 1, 10 do Response.Write(s) end %>`,
+		"loop.lasp":        `<% Server.ScriptTimeout = 0.5 while true do end %>`,
+		"pcallloop.lasp":   `<% Server.ScriptTimeout = 0.5 for i = 1, 100 do pcall(function() while true do end end) end %>`,
+		"coloop.lasp":      `<% Server.ScriptTimeout = 0.5 coroutine.wrap(function() while true do end end)() %>`,
+		"pattern.lasp":     `<% Server.ScriptTimeout = 0.5 string.find(("a"):rep(5000), ".-.-.-.-b") %>`,
+		"sleep.lasp":       `<% Server.ScriptTimeout = 0.5 Server.Sleep(60) %>`,
 	}
 	fsys := fstest.MapFS{}
 	for name, src := range pages {
@@ -40,8 +57,9 @@ func TestBounds(t *testing.T) {
 	defer e.Close()
 	for _, tc := range []struct {
 		page string
-		out  string // the output, when the page works
-		err  string // the error, when it fails
+		out  string    // the output, when the page works
+		err  string    // the error, when it fails
+		kind ErrorKind // the error's kind: Runtime unless set
 	}{
 		{page: "unpack", err: "unpack.lasp:2: too many results to unpack (10000000, at most 8000)"},
 		{page: "unpackhuge", err: "unpackhuge.lasp:2: too many results to unpack"},
@@ -58,6 +76,21 @@ func TestBounds(t *testing.T) {
 		{page: "formatok", out: `  3.1|yyy|"a\"b"|%|42`},
 		{page: "date", err: "date.lasp:2: os.date: format longer than 1024 bytes"},
 		{page: "dateok", out: "10"},
+		{page: "rep", err: "rep.lasp:1: string.rep: result would be over 16777216 bytes"},
+		{page: "repmethod", err: "repmethod.lasp:1: string.rep: result would be over 16777216 bytes"},
+		{page: "array", out: "true"},
+		{page: "recursion", err: "recursion.lasp: recursion.lasp:1: stack overflow"}, // the line is 0: TestLuaAPI's skipped row
+		{page: "precursion", out: "recovered"},
+		{page: "pieces", out: strings.Repeat("x", 100000)},
+		{page: "concat", out: "100000"},
+		{page: "unpackall", err: "unpackall.lasp:1: too many results to unpack"},
+		{page: "width", err: "width.lasp:1: invalid format (width or precision too long)"},
+		{page: "buffer", err: "buffer.lasp:1: the response buffer is over its limit of 4194304 bytes"},
+		{page: "loop", err: "loop.lasp:1: the page ran past its script timeout of 500ms", kind: Timeout},
+		{page: "pcallloop", err: "pcallloop.lasp:1: the page ran past its script timeout of 500ms", kind: Timeout},
+		{page: "coloop", err: "coloop.lasp:1: the page ran past its script timeout of 500ms", kind: Timeout},
+		{page: "pattern", err: "pattern.lasp:1: pattern too complex"},
+		{page: "sleep", err: "sleep.lasp:1: the page ran past its script timeout of 500ms", kind: Timeout},
 	} {
 		t.Run(tc.page, func(t *testing.T) {
 			out, err := runBounded(t, e, tc.page+".lasp")
@@ -67,8 +100,8 @@ func TestBounds(t *testing.T) {
 				}
 			} else {
 				var se *Error
-				if !errors.As(err, &se) || se.Kind != Runtime || !strings.HasPrefix(se.Error(), tc.err) {
-					t.Errorf("got %v, want a runtime error %q", err, tc.err)
+				if !errors.As(err, &se) || se.Kind != tc.kind || !strings.HasPrefix(se.Error(), tc.err) {
+					t.Errorf("got %v, want a %v %q", err, tc.kind, tc.err)
 				}
 			}
 			if out, err := runBounded(t, e, "ok.lasp"); out != "ok" || err != nil {
