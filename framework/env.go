@@ -55,9 +55,10 @@ func (s *Server) newEnv(o envOptions) *scripting.Env {
 		// global.lasa's objects. An event without a session does not find
 		// its Session objects; a page without one fails on them (errNoSession).
 		env.PageObjects = o.g.pageObjects
-		env.Declared = s.declared(o.g)
 		if o.v != nil || o.page {
 			env.Declared = s.declaredIn(o.g, o.v)
+		} else {
+			env.Declared = s.declared(o.g)
 		}
 	}
 	if o.v != nil {

@@ -131,11 +131,10 @@ func (s *Server) declaredIn(g *global, v *view) func(context.Context, string) (s
 // needs it, which reads req. The caller must call the view's finish.
 func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string, readOnly bool, req scripting.Request) (*view, error) {
 	v := &view{s: s, g: g, rw: rw}
-	q, err := session.Begin(r.Context(), s.sessions, rw.w, r, session.Use{ReadOnly: readOnly, Page: v, Name: r.URL.Path})
-	if err != nil {
+	q := &v.q
+	if err := q.Begin(r.Context(), s.sessions, rw.w, r, session.Use{ReadOnly: readOnly, Page: v, Name: r.URL.Path}); err != nil {
 		return nil, err
 	}
-	v.q = q
 	if q.Found() || !g.eagerSessions {
 		return v, nil
 	}
@@ -143,7 +142,7 @@ func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string,
 	// write to Session even on a ReadOnly page, and its headers and cookies
 	// go out with the page; text it writes is dropped. It reads the page's
 	// request: one body, read once.
-	err = q.Start(func() error {
+	err := q.Start(func() error {
 		start := s.newEnv(envOptions{id: id, g: g, req: req, rw: rw, v: v})
 		return s.engine.RunEvent(r.Context(), g.page, "Session_OnStart", start)
 	})

@@ -15,7 +15,7 @@ import (
 type view struct {
 	s   *Server
 	g   *global
-	q   *session.Request
+	q   session.Request      // in place: Begin'd by sessionFor
 	rw  *response            // nil in Session_OnEnd
 	apt *scripting.Apartment // hosts kept Session objects for this request
 }

@@ -49,22 +49,25 @@ type Page interface {
 	Flushed() bool
 }
 
-// Begin loads the session r's cookie names, waiting for its lock unless
-// u.ReadOnly. The caller must call Finish.
-func Begin(ctx context.Context, st Store, w http.ResponseWriter, r *http.Request, u Use) (*Request, error) {
-	q := &Request{store: st, w: w, r: r, use: u, readOnly: u.ReadOnly}
+// Begin makes q, a zero Request, r's use of the session its cookie names,
+// which it loads, waiting for its lock unless u.ReadOnly. q is meant to be
+// a field of the host's own per-request value (one allocation less per
+// request), and must not move once begun: it owns the lock. The caller
+// must call Finish when Begin succeeded.
+func (q *Request) Begin(ctx context.Context, st Store, w http.ResponseWriter, r *http.Request, u Use) error {
+	*q = Request{store: st, w: w, r: r, use: u, readOnly: u.ReadOnly}
 	rec, err := st.Load(ctx, r, q, !u.ReadOnly)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	q.rec, q.locked = rec, rec != nil && !u.ReadOnly
-	return q, nil
+	return nil
 }
 
 // Ended is a Request over a session that ended, for its Session_OnEnd: it
 // may still change the data, which goes nowhere.
-func Ended(rec *Record) *Request {
-	return &Request{store: endedStore{}, rec: rec, locked: true}
+func Ended(rec *Record) Request {
+	return Request{store: endedStore{}, rec: rec, locked: true}
 }
 
 // endedStore is the store of a session that ended: every change fits.

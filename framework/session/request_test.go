@@ -20,7 +20,8 @@ func TestRequestCommit(t *testing.T) {
 
 	// A new session, written and committed.
 	w := httptest.NewRecorder()
-	q, err := Begin(ctx, st, w, httptest.NewRequest("GET", "/", nil), Use{})
+	q := new(Request)
+	err = q.Begin(ctx, st, w, httptest.NewRequest("GET", "/", nil), Use{})
 	if err != nil || q.Found() {
 		t.Fatalf("Begin without a cookie: found %v, err %v", q.Found(), err)
 	}
@@ -37,7 +38,8 @@ func TestRequestCommit(t *testing.T) {
 		t.Helper()
 		r := httptest.NewRequest("GET", "/", nil)
 		r.AddCookie(cookie)
-		q, err := Begin(ctx, st, httptest.NewRecorder(), r, u)
+		q := new(Request)
+		err := q.Begin(ctx, st, httptest.NewRecorder(), r, u)
 		if err != nil || !q.Found() {
 			t.Fatalf("Begin with the cookie: found %v, err %v", q.Found(), err)
 		}
