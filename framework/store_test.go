@@ -534,3 +534,41 @@ function Application_OnStart() Application:Lock() Application["starts"] = (Appli
 		t.Errorf("Application_OnStart ran %s times in a farm of two servers, want 1", got)
 	}
 }
+
+// TestMixedTablesKept: mixed, sparse and number- or boolean-keyed tables
+// keep every key and value in every session store, and in the Redis
+// Application store across a farm.
+func TestMixedTablesKept(t *testing.T) {
+	t.Parallel()
+	const show = `<% local function show(t)
+  local ks = {}
+  for k, v in pairs(t) do
+    ks[#ks + 1] = type(k) .. ":" .. tostring(k) .. "=" .. (type(v) == "table" and "{" .. show(v) .. "}" or tostring(v))
+  end
+  table.sort(ks)
+  return table.concat(ks, ",")
+end %>`
+	files := map[string]string{
+		"set.lasp": `<% local v = {1, 2, n = 2, [10] = "ten", [true] = "yes", [2.5] = {[-1] = "x"}}
+Session["v"] = v Session["holes"] = {1, nil, 3} Application["v"] = v %>`,
+		"get.lasp": `<%@ EnableSessionState="ReadOnly" %>` + show + `<%= show(Session["v"]) %>|<%= show(Session["holes"]) %>|<%= show(Application["v"]) %>`,
+	}
+	const want = "boolean:true=yes,number:10=ten,number:1=1,number:2.5={number:-1=x},number:2=2,string:n=2|number:1=1,number:3=3|" +
+		"boolean:true=yes,number:10=ten,number:1=1,number:2.5={number:-1=x},number:2=2,string:n=2"
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			var a, b *app
+			if store == "redis" {
+				a, b, _ = farm(t, files) // read back on the other server
+			} else {
+				a = newApp(t, files, func(c *Config) { c.SessionStore = store })
+				b = a
+			}
+			c := client(t, a)
+			mustFetch(t, a, c, "/set.lasp")
+			if got := mustFetch(t, b, c, "/get.lasp"); got != want {
+				t.Errorf("read back:\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}

@@ -15,18 +15,26 @@ import (
 //	string   = length:uvarint bytes
 //	value    = tag:byte payload
 //
-// The version is codecVersion. A value's tag is one of the tag constants;
-// the payload of an integer is a zigzag varint (binary.AppendVarint), of a
-// float the 8 bytes of math.Float64bits, little endian, of an array a
-// uvarint count and that many values, and of a table a uvarint count and
-// that many string keys, each followed by its value, the keys in sorted
-// order so that equal contents encode to equal bytes.
+// A value's tag is one of the tag constants; the payload of an integer is a
+// zigzag varint (binary.AppendVarint), of a float the 8 bytes of
+// math.Float64bits, little endian, of an array a uvarint count and that
+// many values, of a table a uvarint count and that many string keys, each
+// followed by its value, and of a mixed table (Table) a uvarint count and
+// that many keys, each a value (a boolean, number or string), followed by
+// its value. Keys are in sorted order (CompareKeys for a mixed table), so
+// that equal contents encode to equal bytes.
+//
+// The version is 1 when the contents hold no mixed table, as servers
+// before Table wrote and read; 2 (codecVersion) when they do. Both decode.
 //
 // The decoder is strict about structure (no trailing bytes, no duplicate
 // key, no length larger than what is left) but not about canonical form: a
 // float tag holding an integer, or table keys out of order, decode fine and
 // encode canonically again.
-const codecVersion = 1
+const (
+	codecVersion1 = 1 // no tagMixed
+	codecVersion  = 2
+)
 
 const (
 	tagNil    = iota // an array hole; never a top-level value
@@ -37,6 +45,7 @@ const (
 	tagString        // a string
 	tagArray         // []Value
 	tagTable         // map[string]Value
+	tagMixed         // Table: version 2 only
 )
 
 // maxInt is the bound on integers encoded as tagInt: every integer of
@@ -63,7 +72,7 @@ func (c *Contents) MarshalBinary() ([]byte, error) {
 	// Stored values are never changed in place, so they may be read
 	// without the lock.
 	e := encoder{b: make([]byte, 0, 512)}
-	e.b = append(e.b, codecVersion)
+	e.b = append(e.b, codecVersion1) // 2 once a Table is written
 	e.b = binary.AppendUvarint(e.b, uint64(len(es)))
 	for _, en := range es {
 		e.string(en.key)
@@ -76,13 +85,17 @@ func (c *Contents) MarshalBinary() ([]byte, error) {
 			return nil, fmt.Errorf("%s[%s]: %s cannot be saved by this session store", c.name, strconv.Quote(en.key), what)
 		}
 	}
+	if e.mixed {
+		e.b[0] = codecVersion
+	}
 	return e.b, nil
 }
 
 // encoder appends values to b.
 type encoder struct {
-	b    []byte
-	keys []string // table keys being visited, a stack shared by all levels
+	b     []byte
+	keys  []string // table keys being visited, a stack shared by all levels
+	mixed bool     // a Table was written: the encoding is version 2
 }
 
 // unsaved is a value that cannot be encoded: what it is, and where, the
@@ -123,7 +136,7 @@ func (e *encoder) value(v Value) *unsaved {
 		e.b = binary.AppendUvarint(e.b, uint64(len(x)))
 		for i, el := range x {
 			if p := e.value(el); p != nil {
-				p.path = append(p.path, segment{index: i + 1})
+				p.path = append(p.path, segment{i + 1})
 				return p
 			}
 		}
@@ -142,12 +155,26 @@ func (e *encoder) value(v Value) *unsaved {
 			k := e.keys[i]
 			e.string(k)
 			if p := e.value(x[k]); p != nil {
-				p.path = append(p.path, segment{key: k})
+				p.path = append(p.path, segment{k})
 				return p
 			}
 		}
 		clear(e.keys[start:]) // let the strings go
 		e.keys = e.keys[:start]
+	case Table:
+		e.mixed = true
+		e.b = append(e.b, tagMixed)
+		e.b = binary.AppendUvarint(e.b, uint64(len(x)))
+		for _, k := range x.Keys() {
+			if what := badKey(k); what != "" {
+				return &unsaved{what: what}
+			}
+			e.value(k)
+			if p := e.value(x[k]); p != nil {
+				p.path = append(p.path, segment{k})
+				return p
+			}
+		}
 	case Object:
 		what := describe(x)
 		if x.ProgID() != "" {
@@ -184,10 +211,11 @@ func (c *Contents) UnmarshalBinary(b []byte) error {
 // b: decoded strings are slices of it, which makes one allocation for all
 // of them.
 type decoder struct {
-	b     []byte
-	s     string
-	off   int
-	elems int // array and table elements in the current top-level value
+	b       []byte
+	s       string
+	off     int
+	version byte
+	elems   int // array and table elements in the current top-level value
 }
 
 // truncated is the error for data that ends too soon.
@@ -203,8 +231,10 @@ func (d *decoder) contents() (map[string]*entry, error) {
 	if len(d.b) == 0 {
 		return nil, d.truncated()
 	}
-	if v := d.b[0]; v != codecVersion {
-		return nil, fmt.Errorf("unknown version %d", v)
+	switch d.version = d.b[0]; d.version {
+	case codecVersion1, codecVersion:
+	default:
+		return nil, fmt.Errorf("unknown version %d", d.version)
 	}
 	d.off = 1
 	n, err := d.count(2) // a key and a tag at least
@@ -340,6 +370,37 @@ func (d *decoder) value(depth int) (Value, error) {
 			if _, ok := t[k]; ok {
 				d.off = at
 				return nil, d.errorf("table has key %q twice", k)
+			}
+			if t[k], err = d.value(depth + 1); err != nil {
+				return nil, err
+			}
+		}
+		return t, nil
+	case tagMixed:
+		if d.version < codecVersion {
+			break
+		}
+		n, err := d.container(depth, 2) // a key tag and a value tag at least
+		if err != nil {
+			return nil, err
+		}
+		t := make(Table, n)
+		for range n {
+			at := d.off
+			if d.off < len(d.b) && (d.b[d.off] == tagNil || d.b[d.off] >= tagArray) {
+				return nil, d.errorf("a mixed table's key is not a boolean, number or string")
+			}
+			k, err := d.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			if what := badKey(k); what != "" {
+				d.off = at
+				return nil, d.errorf("%s", what)
+			}
+			if _, ok := t[k]; ok {
+				d.off = at
+				return nil, d.errorf("table has key %v twice", k)
 			}
 			if t[k], err = d.value(depth + 1); err != nil {
 				return nil, err

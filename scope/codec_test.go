@@ -117,6 +117,8 @@ func TestContentsBinaryRoundTrip(t *testing.T) {
 		{name: "unicode keys", kvs: []kv{{"Straße", 1.0}, {"été", 2.0}, {"\u212Aey", 3.0}, {"日本", 4.0}, {"\xff", 5.0}, {"", 6.0}}},
 		{name: "deepest nesting", kvs: []kv{{"deep", nested(MaxDepth)}}},
 		{name: "every kind", kvs: []kv{{"x", []Value{nil, true, false, 3.0, 2.5, "s", []Value{}, map[string]Value{"k": nil}}}}},
+		{name: "mixed and sparse tables", kvs: []kv{{"mixed", Table{1.0: 1.0, 2.0: 2.0, "n": 2.0}}, {"sparse", Table{1.0: "a", 10.0: "b"}},
+			{"keys", Table{true: "yes", false: "no", -1.5: []Value{Table{}}, 1e300: "big", math.Copysign(0, -1): "zero", "": Table{2.0: "deep"}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,10 +178,27 @@ func TestContentsBinaryFormat(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := enc(codecVersion, 1, "k", tt.want); !bytes.Equal(b, want) {
+			if want := enc(codecVersion1, 1, "k", tt.want); !bytes.Equal(b, want) {
 				t.Errorf("MarshalBinary() = %x, want %x", b, want)
 			}
 		})
+	}
+}
+
+// TestContentsBinaryMixed: a mixed table is written in version 2, its keys
+// sorted booleans, numbers, strings; contents without one stay version 1,
+// which servers before mixed tables read.
+func TestContentsBinaryMixed(t *testing.T) {
+	b, err := contentsOf(t, kv{"k", Table{"n": 2.0, 1.0: "a", true: false}}).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := enc(codecVersion, 1, "k", tagMixed, 3, tagTrue, tagFalse, tagInt, 2, tagString, "a", tagString, "n", tagInt, 4)
+	if !bytes.Equal(b, want) {
+		t.Errorf("MarshalBinary() = %x, want %x", b, want)
+	}
+	if b, _ := contentsOf(t, kv{"k", []Value{map[string]Value{}}}).MarshalBinary(); b[0] != codecVersion1 {
+		t.Errorf("contents without a mixed table: version %d, want %d", b[0], codecVersion1)
 	}
 }
 
@@ -276,37 +295,48 @@ func TestContentsUnmarshalBinaryErrors(t *testing.T) {
 	}{
 		{name: "empty", b: nil, want: "byte 0: unexpected end of data"},
 		{name: "version 0", b: enc(0, 0), want: "unknown version 0"},
-		{name: "version 2", b: enc(2, 0), want: "unknown version 2"},
-		{name: "no count", b: enc(codecVersion), want: "byte 1: unexpected end of data"},
-		{name: "trailing byte", b: enc(codecVersion, 0, 0), want: "byte 2: 1 bytes after the end"},
-		{name: "unknown tag", b: enc(codecVersion, 1, "k", 8), want: `key "k": byte 4: unknown tag 8`},
-		{name: "top-level nil", b: enc(codecVersion, 1, "k", tagNil), want: `key "k": byte 4: nil value`},
-		{name: "keys the same in another case", b: enc(codecVersion, 2, "Cart", tagTrue, "CART", tagTrue),
+		{name: "version 3", b: enc(3, 0), want: "unknown version 3"},
+		{name: "a mixed table in version 1", b: enc(codecVersion1, 1, "k", tagMixed, 0), want: `key "k": byte 4: unknown tag 8`},
+		{name: "mixed table key nil", b: enc(codecVersion, 1, "k", tagMixed, 1, tagNil, tagTrue),
+			want: `key "k": byte 6: a mixed table's key is not a boolean, number or string`},
+		{name: "mixed table key a table", b: enc(codecVersion, 1, "k", tagMixed, 1, tagTable, 0, tagTrue),
+			want: `key "k": byte 6: a mixed table's key is not a boolean, number or string`},
+		{name: "mixed table key NaN", b: enc(codecVersion, 1, "k", tagMixed, 1, tagFloat, 1, 0, 0, 0, 0, 0, 0xf8, 0x7f, tagTrue),
+			want: `key "k": byte 6: a table with a NaN key`},
+		{name: "mixed table key twice", b: enc(codecVersion, 1, "k", tagMixed, 2, tagInt, 2, tagTrue, tagFloat, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, tagFalse),
+			want: `key "k": byte 9: table has key 1 twice`},
+		{name: "lying mixed table length", b: enc(codecVersion, 1, "k", tagMixed, uint64(1<<60), tagTrue, tagTrue),
+			want: `key "k": byte 5: length 1152921504606846976 is more than the data left`},
+		{name: "no count", b: enc(codecVersion1), want: "byte 1: unexpected end of data"},
+		{name: "trailing byte", b: enc(codecVersion1, 0, 0), want: "byte 2: 1 bytes after the end"},
+		{name: "unknown tag", b: enc(codecVersion1, 1, "k", 8), want: `key "k": byte 4: unknown tag 8`},
+		{name: "top-level nil", b: enc(codecVersion1, 1, "k", tagNil), want: `key "k": byte 4: nil value`},
+		{name: "keys the same in another case", b: enc(codecVersion1, 2, "Cart", tagTrue, "CART", tagTrue),
 			want: `keys "Cart" and "CART" are the same key`},
-		{name: "keys the same by Unicode folding", b: enc(codecVersion, 2, "key", tagTrue, "\u212Aey", tagTrue),
+		{name: "keys the same by Unicode folding", b: enc(codecVersion1, 2, "key", tagTrue, "\u212Aey", tagTrue),
 			want: "keys \"key\" and \"\u212Aey\" are the same key"},
-		{name: "table key twice", b: enc(codecVersion, 1, "t", tagTable, 2, "a", tagTrue, "a", tagFalse),
+		{name: "table key twice", b: enc(codecVersion1, 1, "t", tagTable, 2, "a", tagTrue, "a", tagFalse),
 			want: `key "t": byte 9: table has key "a" twice`},
-		{name: "integer 2^53", b: enc(codecVersion, 1, "k", tagInt, binary.AppendVarint(nil, maxInt)),
+		{name: "integer 2^53", b: enc(codecVersion1, 1, "k", tagInt, binary.AppendVarint(nil, maxInt)),
 			want: `key "k": byte 5: integer 9007199254740992 out of range`},
-		{name: "integer -2^53", b: enc(codecVersion, 1, "k", tagInt, binary.AppendVarint(nil, -maxInt)),
+		{name: "integer -2^53", b: enc(codecVersion1, 1, "k", tagInt, binary.AppendVarint(nil, -maxInt)),
 			want: "integer -9007199254740992 out of range"},
-		{name: "varint overflow", b: enc(codecVersion, 1, "k", tagInt, bytes.Repeat([]byte{0xff}, 11)),
+		{name: "varint overflow", b: enc(codecVersion1, 1, "k", tagInt, bytes.Repeat([]byte{0xff}, 11)),
 			want: "byte 5: varint overflows 64 bits"},
-		{name: "short float", b: enc(codecVersion, 1, "k", tagFloat, 0, 0, 0, 0, 0, 0, 0), want: "byte 5: unexpected end of data"},
-		{name: "lying key count", b: enc(codecVersion, uint64(1<<60)), want: "byte 1: length 1152921504606846976 is more than the data left"},
-		{name: "key count past the data", b: enc(codecVersion, 2, "k", tagTrue), want: "byte 1: length 2 is more than the data left"},
-		{name: "lying string length", b: enc(codecVersion, 1, "k", tagString, uint64(1<<60), "x"),
+		{name: "short float", b: enc(codecVersion1, 1, "k", tagFloat, 0, 0, 0, 0, 0, 0, 0), want: "byte 5: unexpected end of data"},
+		{name: "lying key count", b: enc(codecVersion1, uint64(1<<60)), want: "byte 1: length 1152921504606846976 is more than the data left"},
+		{name: "key count past the data", b: enc(codecVersion1, 2, "k", tagTrue), want: "byte 1: length 2 is more than the data left"},
+		{name: "lying string length", b: enc(codecVersion1, 1, "k", tagString, uint64(1<<60), "x"),
 			want: "byte 5: length 1152921504606846976 is more than the data left"},
-		{name: "lying array length", b: enc(codecVersion, 1, "k", tagArray, uint64(1<<60), tagNil),
+		{name: "lying array length", b: enc(codecVersion1, 1, "k", tagArray, uint64(1<<60), tagNil),
 			want: "byte 5: length 1152921504606846976 is more than the data left"},
-		{name: "lying table length", b: enc(codecVersion, 1, "k", tagTable, uint64(1<<60), "a", tagNil),
+		{name: "lying table length", b: enc(codecVersion1, 1, "k", tagTable, uint64(1<<60), "a", tagNil),
 			want: "byte 5: length 1152921504606846976 is more than the data left"},
-		{name: "too deep", b: enc(codecVersion, 1, "k", deepArrays(MaxDepth+1)),
+		{name: "too deep", b: enc(codecVersion1, 1, "k", deepArrays(MaxDepth+1)),
 			want: fmt.Sprintf("byte %d: tables nested more than 100 deep", 4+2*MaxDepth)},
-		{name: "too many elements", b: enc(codecVersion, 1, "k", tagArray, uint64(MaxElements+1), make([]byte, MaxElements+1)),
+		{name: "too many elements", b: enc(codecVersion1, 1, "k", tagArray, uint64(MaxElements+1), make([]byte, MaxElements+1)),
 			want: "byte 4: a value of more than 1000000 elements"},
-		{name: "too many elements in all", b: enc(codecVersion, 1, "k", tagArray, 2,
+		{name: "too many elements in all", b: enc(codecVersion1, 1, "k", tagArray, 2,
 			tagArray, uint64(MaxElements/2), make([]byte, MaxElements/2),
 			tagArray, uint64(MaxElements/2+1), make([]byte, MaxElements/2+1)),
 			want: "a value of more than 1000000 elements"},
@@ -334,8 +364,8 @@ func TestContentsUnmarshalBinaryLimits(t *testing.T) {
 		name string
 		b    []byte
 	}{
-		{name: "deepest nesting", b: enc(codecVersion, 1, "k", deepArrays(MaxDepth))},
-		{name: "most elements", b: enc(codecVersion, 1, "k", tagArray, 2,
+		{name: "deepest nesting", b: enc(codecVersion1, 1, "k", deepArrays(MaxDepth))},
+		{name: "most elements", b: enc(codecVersion1, 1, "k", tagArray, 2,
 			tagArray, uint64(MaxElements/2-1), make([]byte, MaxElements/2-1),
 			tagArray, uint64(MaxElements/2-1), make([]byte, MaxElements/2-1))},
 	}
@@ -373,11 +403,11 @@ func TestContentsUnmarshalBinaryTruncated(t *testing.T) {
 // than the data allocates nothing on its account.
 func TestContentsUnmarshalBinaryLyingLength(t *testing.T) {
 	for _, b := range [][]byte{
-		enc(codecVersion, uint64(1<<60)),
-		enc(codecVersion, uint64(MaxElements)),
-		enc(codecVersion, 1, "k", tagArray, uint64(MaxElements), tagNil),
-		enc(codecVersion, 1, "k", tagTable, uint64(MaxElements/2), "", tagNil),
-		enc(codecVersion, 1, "k", tagString, uint64(1<<40), "x"),
+		enc(codecVersion1, uint64(1<<60)),
+		enc(codecVersion1, uint64(MaxElements)),
+		enc(codecVersion1, 1, "k", tagArray, uint64(MaxElements), tagNil),
+		enc(codecVersion1, 1, "k", tagTable, uint64(MaxElements/2), "", tagNil),
+		enc(codecVersion1, 1, "k", tagString, uint64(1<<40), "x"),
 	} {
 		c := NewContents("Session")
 		const runs = 50
@@ -434,6 +464,7 @@ func FuzzUnmarshal(f *testing.F) {
 		NewContents("Session"),
 		richContents(f),
 		contentsOf(f, kv{"x", []Value{nil, math.NaN(), math.Copysign(0, -1), float64(maxInt), map[string]Value{"a": []Value{}}}}),
+		contentsOf(f, kv{"m", Table{1.0: "a", 10.0: Table{true: []Value{nil}}, "n": 2.0}}),
 	} {
 		b, err := c.MarshalBinary()
 		if err != nil {
@@ -441,9 +472,10 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add(enc(codecVersion, 1, "k", deepArrays(MaxDepth)))
-	f.Add(enc(codecVersion, 1, "k", tagFloat, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f))   // 1.0 as a float
-	f.Add(enc(codecVersion, 1, "t", tagTable, 2, "b", tagTrue, "a", tagFalse)) // keys out of order
+	f.Add(enc(codecVersion1, 1, "k", deepArrays(MaxDepth)))
+	f.Add(enc(codecVersion1, 1, "k", tagFloat, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f))                                    // 1.0 as a float
+	f.Add(enc(codecVersion1, 1, "t", tagTable, 2, "b", tagTrue, "a", tagFalse))                                  // keys out of order
+	f.Add(enc(codecVersion, 1, "t", tagMixed, 3, tagString, "n", tagTrue, tagInt, 2, tagNil, tagTrue, tagFalse)) // keys out of order
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c := NewContents("Session")
 		if err := c.UnmarshalBinary(b); err != nil {

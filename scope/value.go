@@ -1,8 +1,10 @@
 package scope
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -10,9 +12,74 @@ import (
 )
 
 // Value is what scopes hold: plain data — nil, bool, float64, string,
-// []Value (an array) or map[string]Value (a string-keyed table) — or an
-// Object. Other Go types are not Values; Copy and Check refuse them.
+// []Value (an array: keys 1..n), map[string]Value (a table of string keys)
+// or Table (any other table) — or an Object. Other Go types are not Values;
+// Copy and Check refuse them.
 type Value = any
+
+// Table is a table whose keys are neither all strings nor exactly 1..n: a
+// mixed table ({1, 2, n = 2}), a sparse one ({[1] = "a", [10] = "b"}), or
+// one keyed by numbers or booleans. A key is a string, a float64 that is
+// not NaN, or a bool (Lua's keys of plain data); Copy refuses any other.
+type Table map[any]Value
+
+// Keys returns t's keys in a fixed order: false, true, then numbers from
+// the lowest, then strings (CompareKeys).
+func (t Table) Keys() []any {
+	return slices.SortedFunc(maps.Keys(t), CompareKeys)
+}
+
+// CompareKeys orders Table keys: booleans (false first), then numbers,
+// then strings, each in their natural order; keys of other types come last,
+// ordered by their printed form, so that any two keys compare.
+func CompareKeys(a, b any) int {
+	if c := cmp.Compare(keyRank(a), keyRank(b)); c != 0 {
+		return c
+	}
+	switch x := a.(type) {
+	case bool:
+		y := b.(bool)
+		if x == y {
+			return 0
+		} else if y {
+			return -1
+		}
+		return 1
+	case float64:
+		return cmp.Compare(x, b.(float64))
+	case string:
+		return cmp.Compare(x, b.(string))
+	}
+	return cmp.Compare(fmt.Sprintf("%T %v", a, a), fmt.Sprintf("%T %v", b, b))
+}
+
+func keyRank(k any) int {
+	switch k.(type) {
+	case bool:
+		return 0
+	case float64:
+		return 1
+	case string:
+		return 2
+	}
+	return 3
+}
+
+// badKey describes k when it cannot be a Table key, or returns "".
+func badKey(k any) string {
+	switch x := k.(type) {
+	case string, bool:
+		return ""
+	case float64:
+		if math.IsNaN(x) {
+			return "a table with a NaN key"
+		}
+		return ""
+	case nil:
+		return "a table with a nil key"
+	}
+	return fmt.Sprintf("a table with a key of Go type %T", k)
+}
 
 // Limits on a single Value, checked by Copy, Check and Contents.Set.
 const (
@@ -123,6 +190,18 @@ func equal(a, b Value, depth int) bool {
 			}
 		}
 		return true
+	case Table:
+		y, ok := b.(Table)
+		if !ok || len(x) != len(y) || depth >= MaxDepth {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !equal(xv, yv, depth+1) {
+				return false
+			}
+		}
+		return true
 	case Object:
 		y, ok := b.(Object)
 		return ok && sameObject(x, y)
@@ -155,6 +234,15 @@ func clone(v Value) Value {
 			return x
 		}
 		c := make(map[string]Value, len(x))
+		for k, e := range x {
+			c[k] = clone(e)
+		}
+		return c
+	case Table:
+		if x == nil {
+			return x
+		}
+		c := make(Table, len(x))
 		for k, e := range x {
 			c[k] = clone(e)
 		}
@@ -198,11 +286,9 @@ type walker struct {
 	path   []segment // the key or index of each value below the top
 }
 
-// segment is one step of a path: a table key, or an array position (from 1).
-type segment struct {
-	key   string
-	index int // > 0 for an array position
-}
+// segment is one step of a path: a table key (a string, float64 or bool),
+// or an array position from 1 (an int).
+type segment struct{ key any }
 
 // walk visits v; on a problem it walks again with sorted keys, so that the
 // problem reported does not depend on map iteration order.
@@ -227,6 +313,8 @@ func (w *walker) value(v Value) (Value, *problem) {
 		return w.array(x)
 	case map[string]Value:
 		return w.table(x)
+	case Table:
+		return w.mixed(x)
 	case Object:
 		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
 			return nil, w.fail(notPlain, fmt.Sprintf("a nil %T", v))
@@ -257,7 +345,7 @@ func (w *walker) array(a []Value) (Value, *problem) {
 		c = make([]Value, len(a))
 	}
 	for i, e := range a {
-		w.path = append(w.path, segment{index: i + 1})
+		w.path = append(w.path, segment{i + 1})
 		ec, p := w.value(e)
 		if p != nil {
 			return nil, p
@@ -283,7 +371,7 @@ func (w *walker) table(t map[string]Value) (Value, *problem) {
 		c = make(map[string]Value, len(t))
 	}
 	visit := func(k string, e Value) *problem {
-		w.path = append(w.path, segment{key: k})
+		w.path = append(w.path, segment{k})
 		ec, p := w.value(e)
 		if p != nil {
 			return p
@@ -296,6 +384,49 @@ func (w *walker) table(t map[string]Value) (Value, *problem) {
 	}
 	if w.sorted {
 		for _, k := range slices.Sorted(maps.Keys(t)) {
+			if p := visit(k, t[k]); p != nil {
+				return nil, p
+			}
+		}
+	} else {
+		for k, e := range t {
+			if p := visit(k, e); p != nil {
+				return nil, p
+			}
+		}
+	}
+	w.stack = w.stack[:len(w.stack)-1]
+	return c, nil
+}
+
+func (w *walker) mixed(t Table) (Value, *problem) {
+	if t == nil {
+		return t, nil
+	}
+	if p := w.enter(t, len(t)); p != nil {
+		return nil, p
+	}
+	var c Table
+	if w.copy {
+		c = make(Table, len(t))
+	}
+	visit := func(k any, e Value) *problem {
+		if what := badKey(k); what != "" {
+			return w.fail(notPlain, what)
+		}
+		w.path = append(w.path, segment{k})
+		ec, p := w.value(e)
+		if p != nil {
+			return p
+		}
+		w.path = w.path[:len(w.path)-1]
+		if w.copy {
+			c[k] = ec
+		}
+		return nil
+	}
+	if w.sorted {
+		for _, k := range t.Keys() {
 			if p := visit(k, t[k]); p != nil {
 				return nil, p
 			}
@@ -365,15 +496,21 @@ func (w *walker) fail(kind problemKind, what string) *problem {
 	return &problem{kind: kind, what: what, path: formatPath(w.path)}
 }
 
-// formatPath writes a path as Lua would index it: ["cart"][3]["name"].
+// formatPath writes a path as Lua would index it: ["cart"][3]["name"],
+// [2.5], [true].
 func formatPath(path []segment) string {
 	var b strings.Builder
 	for _, s := range path {
 		b.WriteByte('[')
-		if s.index > 0 {
-			b.WriteString(strconv.Itoa(s.index))
-		} else {
-			b.WriteString(strconv.Quote(s.key))
+		switch k := s.key.(type) {
+		case int:
+			b.WriteString(strconv.Itoa(k))
+		case string:
+			b.WriteString(strconv.Quote(k))
+		case float64:
+			b.WriteString(strconv.FormatFloat(k, 'g', 14, 64))
+		default:
+			fmt.Fprint(&b, k)
 		}
 		b.WriteByte(']')
 	}

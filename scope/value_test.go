@@ -72,6 +72,10 @@ func TestCopy(t *testing.T) {
 			return []Value{sub, sub}
 		}()},
 		{name: "100 deep", v: nested(MaxDepth)},
+		{name: "mixed table", v: Table{1.0: 1.0, 2.0: 2.0, "n": 2.0}},
+		{name: "sparse table", v: Table{1.0: "a", 10.0: "b"}},
+		{name: "number and boolean keys", v: Table{true: "yes", false: []Value{"no"}, 2.5: Table{-1.0: "x"}, 0.0: "zero"}},
+		{name: "empty and nil mixed tables", v: []Value{Table{}, Table(nil)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +146,21 @@ func TestCopyErrors(t *testing.T) {
 			name: "table of another key type",
 			v:    map[any]Value{1: 2.0},
 			want: `a Go value of type map[interface {}]interface {} is not plain data`,
+		},
+		{
+			name: "mixed table with a Go int key",
+			v:    Table{1.0: "a", 2: "b"},
+			want: `a table with a key of Go type int is not plain data`,
+		},
+		{
+			name: "mixed table with a NaN key",
+			v:    map[string]Value{"t": Table{math.NaN(): true}},
+			want: `a table with a NaN key (at ["t"]) is not plain data`,
+		},
+		{
+			name: "path through number and boolean keys",
+			v:    Table{10.0: Table{true: Table{2.5: Unstorable{What: "a function"}}}},
+			want: `a function (at [10][true][2.5]) is not plain data`,
 		},
 		{
 			name: "table that contains itself",
@@ -243,6 +262,10 @@ func TestEqual(t *testing.T) {
 		{name: "arrays", a: []Value{1.0, "x"}, b: []Value{1.0, "x"}, want: true},
 		{name: "arrays of other lengths", a: []Value{1.0}, b: []Value{1.0, nil}, want: false},
 		{name: "nil array and empty array", a: []Value(nil), b: []Value{}, want: true},
+		{name: "mixed tables", a: Table{1.0: "a", "n": 1.0, true: false}, b: Table{true: false, "n": 1.0, 1.0: "a"}, want: true},
+		{name: "a number key and a string key", a: Table{1.0: "a"}, b: Table{"1": "a"}, want: false},
+		{name: "mixed tables of other values", a: Table{1.0: "a"}, b: Table{1.0: "b"}, want: false},
+		{name: "a mixed table and a table", a: Table{"a": 1.0}, b: map[string]Value{"a": 1.0}, want: false},
 		{name: "array and table", a: []Value{}, b: map[string]Value{}, want: false},
 		{name: "tables", a: map[string]Value{"a": []Value{true}}, b: map[string]Value{"a": []Value{true}}, want: true},
 		{name: "tables with other keys", a: map[string]Value{"a": nil}, b: map[string]Value{"b": nil}, want: false},
@@ -308,7 +331,23 @@ func (b *valueBuilder) value(depth int) Value {
 		return math.Float64frombits(binary.LittleEndian.Uint64(buf[:]))
 	case 3:
 		return b.string()
-	case 4, 5:
+	case 5:
+		n := int(b.byte() % 6)
+		t := make(Table, n)
+		for range n {
+			var k any
+			switch c := b.byte(); c % 3 {
+			case 0:
+				k = c%2 == 1
+			case 1:
+				k = float64(int8(b.byte())) / 2
+			default:
+				k = b.string()
+			}
+			t[k] = b.value(depth + 1)
+		}
+		return t
+	case 4:
 		n := int(b.byte() % 6)
 		a := make([]Value, n)
 		for i := range a {
@@ -347,6 +386,14 @@ func mutate(v Value) bool {
 		}
 		if x != nil {
 			x["\x00mutated"] = Unstorable{What: "mutated"}
+			return true
+		}
+	case Table:
+		for _, e := range x {
+			mutate(e)
+		}
+		if x != nil {
+			x[true] = Unstorable{What: "mutated"}
 			return true
 		}
 	}

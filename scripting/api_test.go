@@ -1345,14 +1345,27 @@ end %>`,
 			err:  `t.lasp:1: Application["c"]: a table that contains itself (at ["self"]) cannot be stored`,
 		},
 		{
-			name: "Application refuses a mixed table",
-			page: `<% Application["m"] = {1, x = 2} %>`,
-			err:  `t.lasp:1: Application["m"]: a table that mixes array items and keys cannot be stored`,
+			name: "Application keeps mixed, sparse and number- or boolean-keyed tables",
+			page: `<% Application["m"] = {1, 2, n = 2} Application["s"] = {[1] = "a", [10] = "b"} Application["k"] = {[true] = "yes", [false] = "no", [2.5] = "x", [-1] = {[1] = "n"}} %>` +
+				`<% local m, s, k = Application["m"], Application["s"], Application["k"] %>` +
+				`<%= m[1] %>,<%= m[2] %>,<%= m.n %> <%= s[1] %><%= s[10] %><%= tostring(s[2]) %> <%= k[true] %> <%= k[false] %> <%= k[2.5] %> <%= k[-1][1] %> <%= tostring(k["2.5"]) %>`,
+			want: "1,2,2 abnil yes no x n nil",
 		},
 		{
-			name: "Application refuses a table with a boolean key",
-			page: `<% Application["m"] = {[true] = 1} %>`,
-			err:  `t.lasp:1: Application["m"]: a table with a boolean key cannot be stored`,
+			name: "a mixed table read back is a copy with every key",
+			page: `<% local t = {10, 20, 30, label = "x", [7] = "seven"} Application["t"] = t t[1] = 99 %>` +
+				`<% local n = 0 for k, v in pairs(Application["t"]) do n = n + 1 end %><%= n %> <%= Application["t"][1] %> <%= Application["t"][7] %> <%= #Application["t"] >= 3 %>`,
+			want: "5 10 seven true",
+		},
+		{
+			name: "Session keeps a table with a hole",
+			page: `<% Session["h"] = {1, nil, 3} %><%= Session["h"][1] %> <%= tostring(Session["h"][2]) %> <%= Session["h"][3] %>`,
+			want: "1 nil 3",
+		},
+		{
+			name: "Application refuses a table with a table key",
+			page: `<% Application["m"] = {[{}] = 1} %>`,
+			err:  `t.lasp:1: Application["m"]: a table with a table key cannot be stored`,
 		},
 		{
 			name:  "Application refuses a Lua object",

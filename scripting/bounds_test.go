@@ -46,7 +46,7 @@ func TestBounds(t *testing.T) {
 		"loop.lasp":        `<% Server.ScriptTimeout = 0.5 while true do end %>`,
 		"pcallloop.lasp":   `<% Server.ScriptTimeout = 0.5 for i = 1, 100 do pcall(function() while true do end end) end %>`,
 		"coloop.lasp":      `<% Server.ScriptTimeout = 0.5 coroutine.wrap(function() while true do end end)() %>`,
-		"pattern.lasp":     `<% Server.ScriptTimeout = 0.5 string.find(("a"):rep(5000), ".-.-.-.-b") %>`,
+		"pattern.lasp":     `<% Server.ScriptTimeout = 60 string.find(("a"):rep(5000), ".-.-.-.-b") %>`,
 		"sleep.lasp":       `<% Server.ScriptTimeout = 0.5 Server.Sleep(60) %>`,
 	}
 	fsys := fstest.MapFS{}

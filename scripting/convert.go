@@ -2,8 +2,9 @@ package scripting
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -13,7 +14,8 @@ import (
 // toValue converts a Lua value to a scope.Value for Application or Session
 // scope. What is not plain data becomes scope.Unstorable, which the agility
 // check refuses by name: a function, a userdata, a thread, a table that
-// contains itself or has keys other than strings and 1..n. Nesting deeper
+// contains itself or has a key that is not a string, number or boolean.
+// Nesting deeper
 // than scope.MaxDepth and more than scope.MaxElements elements stop the
 // conversion where they are crossed, so that no value a script builds (a
 // table nested a million deep, say) can exhaust the Go stack or memory.
@@ -77,16 +79,30 @@ func (c *converter) value(v lua.LValue) scope.Value {
 	return scope.Unstorable{What: "a " + v.Type().String()}
 }
 
-// table converts a table: a sequence 1..n becomes an array, a table of
-// string keys a map; an empty table is an empty map.
+// table converts a table: keys exactly 1..n (n > 0) make an array, string
+// keys (or none) a map, any other keys of plain data a scope.Table, so that
+// mixed ({1, 2, n = 2}) and sparse ({[1] = "a", [10] = "b"}) tables keep
+// every key.
 func (c *converter) table(t *lua.LTable) scope.Value {
-	n := t.Len()
-	count := 0
-	bad := lua.LValue(nil)
+	count, maxIndex := 0, 0
+	strs, seq := true, true
+	var bad lua.LValue
 	t.ForEach(func(k, _ lua.LValue) {
 		count++
-		if _, ok := k.(lua.LString); !ok && bad == nil {
-			if f, ok := k.(lua.LNumber); !ok || float64(f) != math.Trunc(float64(f)) || int(f) < 1 || int(f) > n {
+		switch k := k.(type) {
+		case lua.LString:
+			seq = false
+		case lua.LNumber:
+			strs = false
+			if f := float64(k); seq && f == math.Trunc(f) && f >= 1 && f <= float64(scope.MaxElements) {
+				maxIndex = max(maxIndex, int(f))
+			} else {
+				seq = false
+			}
+		case lua.LBool:
+			strs, seq = false, false
+		default:
+			if bad == nil {
 				bad = k
 			}
 		}
@@ -94,21 +110,31 @@ func (c *converter) table(t *lua.LTable) scope.Value {
 	if c.elems += count; c.elems > scope.MaxElements {
 		return nil // toValue refuses the whole value
 	}
-	if n > 0 && count == n {
-		arr := make([]scope.Value, n)
+	switch {
+	case bad != nil:
+		return scope.Unstorable{What: "a table with a " + bad.Type().String() + " key"}
+	case count > 0 && seq && maxIndex == count:
+		arr := make([]scope.Value, count)
 		for i := range arr {
 			arr[i] = c.value(t.RawGetInt(i + 1))
 		}
 		return arr
+	case strs:
+		m := make(map[string]scope.Value, count)
+		t.ForEach(func(k, v lua.LValue) { m[string(k.(lua.LString))] = c.value(v) })
+		return m
 	}
-	if n > 0 {
-		return scope.Unstorable{What: "a table that mixes array items and keys"}
-	}
-	if bad != nil {
-		return scope.Unstorable{What: "a table with a " + bad.Type().String() + " key"}
-	}
-	m := make(map[string]scope.Value, count)
-	t.ForEach(func(k, v lua.LValue) { m[string(k.(lua.LString))] = c.value(v) })
+	m := make(scope.Table, count)
+	t.ForEach(func(k, v lua.LValue) {
+		switch k := k.(type) {
+		case lua.LString:
+			m[string(k)] = c.value(v)
+		case lua.LNumber:
+			m[float64(k)] = c.value(v)
+		case lua.LBool:
+			m[bool(k)] = c.value(v)
+		}
+	})
 	return m
 }
 
@@ -132,13 +158,14 @@ func (s *state) fromValue(L *lua.LState, v scope.Value) lua.LValue {
 		return t
 	case map[string]scope.Value:
 		t := L.CreateTable(0, len(v))
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			t.RawSetString(k, s.fromValue(L, v[k]))
+		}
+		return t
+	case scope.Table:
+		t := L.CreateTable(0, len(v))
+		for _, k := range v.Keys() {
+			t.RawSet(s.fromValue(L, k), s.fromValue(L, v[k]))
 		}
 		return t
 	case *Proxy:

@@ -18,7 +18,7 @@ func valueFrom(data []byte) scope.Value {
 		}
 		op := data[0]
 		data = data[1:]
-		switch op % 7 {
+		switch op % 8 {
 		case 0:
 			return nil
 		case 1:
@@ -55,6 +55,29 @@ func valueFrom(data []byte) scope.Value {
 				}
 			}
 			return m
+		case 6:
+			if depth > 4 {
+				return "deep"
+			}
+			// A scope.Table as the converter makes one: no nil values, and
+			// keys neither all strings nor exactly 1..n (a true key sees to
+			// that).
+			m := scope.Table{true: "mixed"}
+			for i := range int(op/8) % 5 {
+				v := build(depth + 1)
+				if v == nil {
+					continue
+				}
+				switch i % 3 {
+				case 0:
+					m[float64(int8(op))/4+float64(i)] = v
+				case 1:
+					m["k"+strconv.Itoa(i)] = v
+				default:
+					m[float64(i)] = v
+				}
+			}
+			return m
 		}
 		return math.Inf(1)
 	}
@@ -63,7 +86,7 @@ func valueFrom(data []byte) scope.Value {
 
 // FuzzConvert: a plain value converted to Lua and back is the same value.
 func FuzzConvert(f *testing.F) {
-	for _, seed := range []string{"", "\x01", "\x04\x03\x02", "\x05\x33\x03\x04\x0b\x01\x02", "\x2e\x05\x05\x03"} {
+	for _, seed := range []string{"", "\x01", "\x04\x03\x02", "\x05\x33\x03\x04\x0b\x01\x02", "\x2e\x05\x05\x03", "\x26\x01\x0c\x03\x06\x02"} {
 		f.Add([]byte(seed))
 	}
 	s := newState(New(Config{}))
