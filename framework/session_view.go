@@ -43,7 +43,8 @@ func (v *view) Len() (int, error)                     { return v.q.Data().Len(),
 func (v *view) Set(key string, val scope.Value) error { return v.q.Set(key, val) }
 func (v *view) Remove(key string) error               { return v.q.Remove(key) }
 func (v *view) RemoveAll() error                      { return v.q.RemoveAll() }
-func (v *view) ID() string                            { return v.q.Record().ID }
+func (v *view) ID() string                            { return v.q.ID() }
+func (v *view) RenewID() error                        { return v.q.RenewID() }
 func (v *view) Timeout() float64                      { return v.q.Record().Timeout }
 func (v *view) SetTimeout(minutes float64)            { v.q.SetTimeout(minutes) }
 func (v *view) Abandon()                              { v.q.Abandon() }

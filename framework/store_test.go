@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -571,4 +572,79 @@ Session["v"] = v Session["holes"] = {1, nil, 3} Application["v"] = v %>`,
 			}
 		})
 	}
+}
+
+// TestSessionRenewID: Session:RenewID at login keeps the session's data
+// under a new ID and cookie, sent with the response; the old cookie finds
+// nothing of it (in the cookie store, only the session as it was before),
+// not even a request that was waiting for the session's lock when the ID
+// changed. A page that fails after RenewID keeps the old ID.
+func TestSessionRenewID(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"start.lasp":  `<% Session["cart"] = "pen" %>`,
+		"login.lasp":  `<% local old = Session.SessionID Session:RenewID() Session["user"] = "ann" Server.Sleep(tonumber(Request.QueryString["wait"] or 0)) %><%= old ~= Session.SessionID %>`,
+		"failed.lasp": `<% Session:RenewID() Session["user"] = "eve" error("after RenewID") %>`,
+		"who.lasp":    `<%@ EnableSessionState="ReadOnly" %><%= Session.SessionID %> <%= tostring(Session["user"]) %> <%= tostring(Session["cart"]) %>`,
+		"waiter.lasp": `<% Session["late"] = 1 %><%= tostring(Session["user"]) %> <%= tostring(Session["cart"]) %>`,
+	}
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			url := storeURL(t, store)
+			a := newApp(t, files, func(c *Config) { c.SessionStore = url })
+			c := client(t, a)
+			mustFetch(t, a, c, "/start.lasp")
+			before := strings.Fields(mustFetch(t, a, c, "/who.lasp"))[0]
+			old := cookieValue(t, a, c)
+
+			// A failed page keeps the old ID and data.
+			if status, _ := fetch(t, a, c, "/failed.lasp"); status != 500 {
+				t.Fatalf("failed.lasp: %d", status)
+			}
+			if got := mustFetch(t, a, c, "/who.lasp"); got != before+" nil pen" {
+				t.Errorf("after a failed RenewID: %q, want %q", got, before+" nil pen")
+			}
+
+			// Login renews the ID while a request with the same cookie
+			// waits for the session.
+			waiter := make(chan string)
+			go func() { mustFetch(t, a, c, "/login.lasp?wait=0.3"); waiter <- "" }()
+			waitSessionLock(t, a, func(int) bool { return true })
+			req := newRequest(t, "GET", a.URL+"/waiter.lasp", "")
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: old})
+			res, late := a.do(t, req)
+			<-waiter
+			if res.StatusCode != 200 || late != "nil pen" && store == "cookie" || late != "nil nil" && store != "cookie" {
+				t.Errorf("a request with the old cookie, waiting during the login: %d %q", res.StatusCode, late)
+			}
+			got := strings.Fields(mustFetch(t, a, c, "/who.lasp"))
+			if len(got) != 3 || got[0] == before || got[1] != "ann" || got[2] != "pen" {
+				t.Errorf("after login: %q, want a new ID (not %s) holding ann and pen", got, before)
+			}
+			if cookieValue(t, a, c) == old {
+				t.Error("the cookie did not change")
+			}
+
+			// The old cookie finds nothing of the logged-in session.
+			req = newRequest(t, "GET", a.URL+"/who.lasp", "")
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: old})
+			_, body := a.do(t, req)
+			if strings.Contains(body, "ann") || strings.Contains(body, got[0]) {
+				t.Errorf("the old cookie found the renewed session: %q", body)
+			}
+		})
+	}
+}
+
+// cookieValue is the session cookie c holds for a.
+func cookieValue(t *testing.T, a *app, c *http.Client) string {
+	t.Helper()
+	u, _ := url.Parse(a.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			return ck.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return ""
 }

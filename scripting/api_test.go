@@ -1236,6 +1236,25 @@ end %>`,
 			check: func(t reporter, r *apiRun) { wantTrue(t, "abandoned", r.session.abandoned) },
 		},
 		{
+			name: "Session:RenewID gives the new ID at once",
+			page: `<%= Session.SessionID %> <% Session:RenewID() %><%= Session.SessionID %> <% Session.RenewID() %><%= Session.SessionID %>`,
+			want: "sess-1 sess-1-renewed sess-1-renewed-renewed",
+		},
+		{
+			name: "Session:RenewID on a ReadOnly page",
+			env:  func(e *Env) { e.SessionReadOnly = true },
+			page: "\n<% Session:RenewID() %>",
+			err:  "t.lasp:2: Session is read-only on this page (EnableSessionState=ReadOnly)",
+		},
+		{
+			name: "Session:RenewID that fails",
+			env: func(e *Env) {
+				e.Session.(*testSession).renewErr = errors.New("Session:RenewID cannot run once the response has been flushed")
+			},
+			page: "\n\n<% Session:RenewID() %>",
+			err:  "t.lasp:3: Session:RenewID cannot run once the response has been flushed",
+		},
+		{
 			name: "Session values are copies",
 			page: `<% local t = {1} Session.t = t t[1] = 99 local u = Session.t u[1] = 7 %><%= Session.t[1] %>`,
 			want: "1",

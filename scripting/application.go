@@ -188,6 +188,9 @@ type Session interface {
 	SetTimeout(minutes float64)
 	// Abandon ends the session when the page finishes.
 	Abandon()
+	// RenewID gives the session a new ID when the page succeeds; ID
+	// returns it at once.
+	RenewID() error
 }
 
 // session builds the Session object over Env.Session.
@@ -233,6 +236,11 @@ func (s *state) session() *object {
 	})
 	o.method(L, "Abandon", func(L *lua.LState) int {
 		sess(L).Abandon()
+		return 0
+	})
+	o.method(L, "RenewID", func(L *lua.LState) int {
+		writable(L)
+		s.check(L, sess(L).RenewID())
 		return 0
 	})
 	return o

@@ -106,6 +106,7 @@ type testSession struct {
 	id        string
 	timeout   float64
 	abandoned bool
+	renewErr  error // what RenewID returns
 }
 
 var _ Session = (*testSession)(nil)
@@ -118,6 +119,12 @@ func (s *testSession) ID() string                 { return s.id }
 func (s *testSession) Timeout() float64           { return s.timeout }
 func (s *testSession) SetTimeout(minutes float64) { s.timeout = minutes }
 func (s *testSession) Abandon()                   { s.abandoned = true }
+func (s *testSession) RenewID() error {
+	if s.renewErr == nil {
+		s.id += "-renewed"
+	}
+	return s.renewErr
+}
 
 // failingContents is a Contents whose store does not answer.
 type failingContents struct{ err error }

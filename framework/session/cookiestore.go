@@ -122,6 +122,13 @@ func (c *cookieStore) Save(ctx context.Context, w http.ResponseWriter, r *http.R
 	if data == nil {
 		data = Empty
 	}
+	if rec.NewID != "" {
+		// The old cookie still holds the session as it was: nothing on
+		// the server can revoke it (docs/sessions.md).
+		moved := *rec
+		moved.ID = rec.NewID
+		rec = &moved
+	}
 	value, err := c.encode(rec, data)
 	if err != nil {
 		return err

@@ -37,14 +37,14 @@ type memoryStore struct {
 
 // memSession is a session of the memory store.
 type memSession struct {
-	id     string
-	live   any        // Record.Live
-	cookie string     // the cookie value issued for it
-	lock   scope.Lock // held by the EnableSessionState=True page running in it
+	live any        // Record.Live
+	lock scope.Lock // held by the EnableSessionState=True page running in it
 	// lockedAt is when lock was last taken, Unix nanoseconds (Status).
 	lockedAt atomic.Int64
 
 	// Under memoryStore.mu:
+	id       string          // changed by RenewID
+	cookie   string          // the cookie value issued for it
 	data     *scope.Contents // as last saved; nil is empty
 	timeout  float64         // minutes
 	active   int             // requests in it now
@@ -85,10 +85,11 @@ func (m *memoryStore) Load(ctx context.Context, r *http.Request, owner any, lock
 	}
 	m.mu.Lock()
 	rec := &Record{ID: ss.id, Data: ss.data, Timeout: ss.timeout, Live: ss.live, state: ss}
-	ended := ss.index < 0
+	ended := ss.index < 0 || ss.cookie != c.Value
 	m.mu.Unlock()
 	if ended {
-		// Abandoned by the request that held the lock before this one.
+		// Abandoned, or given a new ID (RenewID), by the request that held
+		// the lock before this one.
 		m.Leave(rec, owner)
 		return nil, nil
 	}
@@ -125,8 +126,17 @@ func (m *memoryStore) Save(ctx context.Context, w http.ResponseWriter, r *http.R
 		ss.data = data
 	}
 	ss.timeout = rec.Timeout
-	if abandon {
+	switch {
+	case abandon:
 		m.remove(ss)
+	case rec.NewID != "":
+		delete(m.byID, ss.id)
+		delete(m.byCookie, ss.cookie)
+		ss.id, ss.cookie = rec.NewID, m.cookies.issue(w, r, rec.NewID)
+		m.byID[ss.id] = ss
+		if ss.cookie != "" {
+			m.byCookie[ss.cookie] = ss
+		}
 	}
 	return nil
 }

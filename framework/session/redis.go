@@ -144,8 +144,11 @@ func (m *redisStore) Save(ctx context.Context, w http.ResponseWriter, r *http.Re
 	case rec.IsNew:
 		err = m.st.Create(ctx, rec.ID, raw, timeout)
 	default:
-		err = m.st.Commit(ctx, rec.ID, state.lock, raw, timeout, abandon)
+		err = m.st.Commit(ctx, rec.ID, state.lock, raw, timeout, abandon, rec.NewID)
 		state.committed = err == nil
+		if state.committed && rec.NewID != "" && !abandon {
+			m.cookies.issue(w, r, rec.NewID)
+		}
 		if state.committed && abandon {
 			state.claim = state.lock.Token // the commit claimed its Session_OnEnd
 		}

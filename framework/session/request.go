@@ -173,6 +173,31 @@ func (q *Request) SetTimeout(minutes float64) {
 	q.dirty = true
 }
 
+// ID is the session's ID as the page sees it: the new one once RenewID
+// has run.
+func (q *Request) ID() string {
+	rec := q.Record()
+	if rec.NewID != "" {
+		return rec.NewID
+	}
+	return rec.ID
+}
+
+// RenewID gives the session a new ID, saved with the page's changes
+// (Session:RenewID, called at login against session fixation): the
+// session keeps its data under the new ID, whose cookie goes with the
+// response, and the old ID finds nothing once the page succeeds. A session
+// this request made has a new ID already.
+func (q *Request) RenewID() error {
+	if q.use.Page != nil && q.use.Page.Flushed() {
+		return errors.New("Session:RenewID cannot run once the response has been flushed: the new ID's cookie goes in the response's headers")
+	}
+	if rec := q.Record(); !rec.IsNew {
+		rec.NewID, q.dirty = newID(), true
+	}
+	return nil
+}
+
 // Abandon ends the session when the page succeeds.
 func (q *Request) Abandon() {
 	if q.rec != nil {

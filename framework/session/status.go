@@ -129,7 +129,11 @@ func limitOr(limit int) int {
 func (m *memoryStore) Status(_ context.Context, limit int) Status {
 	limit = limitOr(limit)
 	st := Status{Store: m.Name()}
-	var busy []*memSession
+	type busySession struct {
+		ss *memSession
+		id string // read under mu: RenewID changes it
+	}
+	var busy []busySession
 	m.mu.Lock()
 	now := m.now()
 	st.Sessions = int64(len(m.byID))
@@ -143,13 +147,13 @@ func (m *memoryStore) Status(_ context.Context, limit int) Status {
 			st.List = append(st.List, s)
 		}
 		if ss.active > 0 {
-			busy = append(busy, ss)
+			busy = append(busy, busySession{ss, ss.id})
 		}
 	}
 	m.mu.Unlock()
-	for _, ss := range busy {
-		if owner, waiters := ss.lock.Status(); owner != nil || waiters > 0 {
-			st.Locks = append(st.Locks, lockStatus(ss.id, owner, waiters, ss.lockedAt.Load(), now))
+	for _, b := range busy {
+		if owner, waiters := b.ss.lock.Status(); owner != nil || waiters > 0 {
+			st.Locks = append(st.Locks, lockStatus(b.id, owner, waiters, b.ss.lockedAt.Load(), now))
 		}
 	}
 	st.finish(limit)

@@ -30,8 +30,10 @@ type Store interface {
 	// it runs after every write, so that the error names the page's line.
 	Check(data, objects *scope.Contents) error
 	// Save stores the page's changes: data (nil when unchanged) and
-	// rec.Timeout. With abandon the session ends instead: nothing finds it
-	// any more, and the caller ends it with End once it has left.
+	// rec.Timeout, under rec.NewID when set (sending its cookie), the old
+	// ID finding nothing from then on. With abandon the session ends
+	// instead: nothing finds it any more, and the caller ends it with End
+	// once it has left.
 	Save(ctx context.Context, w http.ResponseWriter, r *http.Request, rec *Record, data *scope.Contents, abandon bool) error
 	// Leave ends the request's use of rec: its lock, if owner holds it, is
 	// released and its idle time starts.
@@ -82,7 +84,10 @@ var (
 // Create); the request changes Timeout, Objects and Changed, and hands it
 // back to Save and Leave.
 type Record struct {
-	ID      string
+	ID string // the ID the request found, or made: its lock's, all along
+	// NewID is the ID Save moves the session to (Session:RenewID): the
+	// old ID finds nothing once it is saved. "" keeps ID.
+	NewID   string
 	Data    *scope.Contents // as last saved; nil is empty. Never changed in place.
 	Timeout float64         // Session.Timeout, minutes
 	IsNew   bool            // made by Create for this request

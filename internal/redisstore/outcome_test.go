@@ -40,7 +40,7 @@ func prime(t *testing.T, st *redisstore.Store) {
 		t.Fatal(err)
 	}
 	rec := mustLock(t, st, "prime")
-	if err := st.Commit(ctx, "prime", rec, nil, time.Minute, true); err != nil {
+	if err := st.Commit(ctx, "prime", rec, nil, time.Minute, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Done(ctx, "prime", rec.Token); err != nil {
@@ -78,22 +78,22 @@ func TestCommitReplayed(t *testing.T) {
 	}
 
 	a := mustLock(t, st, id)
-	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, false); err != nil {
+	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, false, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, false); err != nil {
+	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, false, ""); err != nil {
 		t.Errorf("A's commit sent again = %v, want nil (applied)", err)
 	}
 	b := mustLock(t, st, id)
-	if err := st.Commit(ctx, id, b, []byte("B"), time.Minute, false); err != nil {
+	if err := st.Commit(ctx, id, b, []byte("B"), time.Minute, false, ""); err != nil {
 		t.Fatal(err)
 	}
 	// A's commit arrives again after B's: still applied, and B's work stands.
-	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, false); err != nil {
+	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, false, ""); err != nil {
 		t.Errorf("A's commit sent again after B's = %v, want nil (applied)", err)
 	}
 	// Whatever a replay carries, it changes nothing.
-	if err := st.Commit(ctx, id, b, []byte("B twice"), time.Minute, true); err != nil {
+	if err := st.Commit(ctx, id, b, []byte("B twice"), time.Minute, true, ""); err != nil {
 		t.Errorf("B's commit sent again = %v, want nil (applied)", err)
 	}
 	if got := readData(t, st, id); got != "B" {
@@ -103,7 +103,7 @@ func TestCommitReplayed(t *testing.T) {
 	// An abandon sent again is still an abandon, claimed by its token.
 	c := mustLock(t, st, id)
 	for range 2 {
-		if err := st.Commit(ctx, id, c, []byte("C"), time.Minute, true); err != nil {
+		if err := st.Commit(ctx, id, c, []byte("C"), time.Minute, true, ""); err != nil {
 			t.Fatalf("abandon: %v", err)
 		}
 	}
@@ -127,7 +127,7 @@ func TestCommitReplayed(t *testing.T) {
 	end := redisNow(t, st) + st.Lease.Milliseconds()
 	waitFor(t, 5*time.Second, "the lease passes", func() bool { return redisNow(t, st) > end })
 	for i := range 3 {
-		if err := st.Commit(ctx, late, l, []byte("after"), time.Minute, false); !errors.Is(err, redisstore.ErrLeaseLost) {
+		if err := st.Commit(ctx, late, l, []byte("after"), time.Minute, false, ""); !errors.Is(err, redisstore.ErrLeaseLost) {
 			t.Errorf("late commit, try %d = %v, want ErrLeaseLost", i+1, err)
 		}
 	}
@@ -156,7 +156,7 @@ func TestLostRepliesAreAskedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	ended := mustLock(t, st, "ended")
-	if err := st.Commit(ctx, "ended", ended, nil, time.Minute, true); err != nil {
+	if err := st.Commit(ctx, "ended", ended, nil, time.Minute, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	const expired = 5
@@ -177,7 +177,7 @@ func TestLostRepliesAreAskedAgain(t *testing.T) {
 	var claimed []redisstore.Ended
 	calls := map[string]func(context.Context) error{
 		"Commit": func(ctx context.Context) error {
-			return st.Commit(ctx, "commit", rec, []byte("after"), time.Minute, false)
+			return st.Commit(ctx, "commit", rec, []byte("after"), time.Minute, false, "")
 		},
 		"Create":        func(ctx context.Context) error { return st.Create(ctx, "new", []byte("new"), time.Minute) },
 		"AppSet":        func(ctx context.Context) error { return st.AppSet(ctx, "plain", []byte("plain"), nil) },
@@ -255,7 +255,7 @@ func TestLateWritesAfterTheLeaseAreRefused(t *testing.T) {
 
 	calls := map[string]func(context.Context) error{
 		"Commit": func(ctx context.Context) error {
-			return st.Commit(ctx, "late", rec, []byte("after"), time.Minute, false)
+			return st.Commit(ctx, "late", rec, []byte("after"), time.Minute, false, "")
 		},
 		"AppSet locked": func(ctx context.Context) error { return st.AppSet(ctx, "locked", []byte("late"), lock) },
 		"AppSet":        func(ctx context.Context) error { return st.AppSet(ctx, "plain", []byte("late"), nil) },
@@ -296,7 +296,7 @@ func TestLateWritesAfterTheLeaseAreRefused(t *testing.T) {
 	if got := appValue(t, st, "locked"); got != "" {
 		t.Errorf("a write under Application:Lock() run after its lease applied: %q", got)
 	}
-	if err := st.Commit(ctx, "late", rec, []byte("after"), time.Minute, false); !errors.Is(err, redisstore.ErrLeaseLost) {
+	if err := st.Commit(ctx, "late", rec, []byte("after"), time.Minute, false, ""); !errors.Is(err, redisstore.ErrLeaseLost) {
 		t.Errorf("the late commit sent again = %v, want ErrLeaseLost", err)
 	}
 }

@@ -433,10 +433,13 @@ func (s *Store) Create(ctx context.Context, id string, data []byte, timeout time
 // is still the caller's: same token, same fence, lease not passed (by
 // Redis's clock when the script runs). A commit whose token is remembered
 // applied already: run again, it answers as the first time and changes
-// nothing. KEYS: s expiry ending q c; ARGV: token fence hasData data
-// timeout abandon grace id claim remembered. Returns 0 refused, 1 saved,
-// 2 ended (abandoned, and claimed with the token). Waiters in the queue
-// are told the lock is free (see wait).
+// nothing. With a new ID (and no abandon) the session moves to it in the
+// same step: the old ID finds nothing from then on, and its waiters, told
+// the lock is free, find no session. KEYS: s expiry ending q c s(new);
+// ARGV: token fence hasData data timeout abandon grace id claim
+// remembered newID. Returns 0 refused, 1 saved, 2 ended (abandoned, and
+// claimed with the token), 3 the new ID is taken. Waiters in the queue are
+// told the lock is free (see wait).
 var commitScript = redis.NewScript(now + remember + `
 if redis.call('ZSCORE', KEYS[5], ARGV[1]) then
   if redis.call('HGET', KEYS[1], 'cl') == ARGV[1] then return 2 end
@@ -444,29 +447,37 @@ if redis.call('ZSCORE', KEYS[5], ARGV[1]) then
 end
 local v = redis.call('HMGET', KEYS[1], 'o', 'f', 'le')
 if v[1] ~= ARGV[1] or v[2] ~= ARGV[2] or tonumber(v[3]) < now then return 0 end
+local s, id = KEYS[1], ARGV[8]
+if ARGV[11] ~= '' and ARGV[6] ~= '1' then
+  if redis.call('EXISTS', KEYS[6]) == 1 then return 3 end
+  redis.call('RENAME', KEYS[1], KEYS[6])
+  redis.call('ZREM', KEYS[2], ARGV[8])
+  s, id = KEYS[6], ARGV[11]
+end
 remember(KEYS[5], ARGV[1], ARGV[10])
-if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'd', ARGV[4]) end
+if ARGV[3] == '1' then redis.call('HSET', s, 'd', ARGV[4]) end
 local to = tonumber(ARGV[5])
-redis.call('HSET', KEYS[1], 'to', to)
-redis.call('HDEL', KEYS[1], 'o', 'le')
+redis.call('HSET', s, 'to', to)
+redis.call('HDEL', s, 'o', 'le')
 if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
 if ARGV[6] == '1' then
-  redis.call('HSET', KEYS[1], 'end', 1, 'cl', ARGV[1])
-  redis.call('ZREM', KEYS[2], ARGV[8])
-  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[9]), ARGV[8])
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[9]) + tonumber(ARGV[7]))
+  redis.call('HSET', s, 'end', 1, 'cl', ARGV[1])
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[9]), id)
+  redis.call('PEXPIRE', s, tonumber(ARGV[9]) + tonumber(ARGV[7]))
   return 2
 end
-redis.call('HSET', KEYS[1], 'dl', now + to)
-redis.call('PEXPIRE', KEYS[1], to + tonumber(ARGV[7]))
-redis.call('ZADD', KEYS[2], now + to, ARGV[8])
+redis.call('HSET', s, 'dl', now + to)
+redis.call('PEXPIRE', s, to + tonumber(ARGV[7]))
+redis.call('ZADD', KEYS[2], now + to, id)
 return 1
 `)
 
 // Commit saves the session locked as rec (data nil: unchanged) with its
 // timeout, and releases the lock; with abandon the session ends instead,
 // claimed by the caller, who must run its Session_OnEnd and then call
-// Done with rec.Token.
+// Done with rec.Token. With a newID (Session:RenewID) the session moves to
+// it in the same step, unless it is abandoned.
 //
 // Its outcome is known: nil means it applied; ErrUnknown that Redis did
 // not answer in time, and it may have; any other error (ErrLeaseLost,
@@ -474,8 +485,12 @@ return 1
 // reply is lost, Commit asks again (the commit is idempotent) until Redis
 // answers, for up to Lease whatever becomes of ctx: by then the lease has
 // passed, and a commit that has not applied never will.
-func (s *Store) Commit(ctx context.Context, id string, rec *Record, data []byte, timeout time.Duration, abandon bool) error {
+func (s *Store) Commit(ctx context.Context, id string, rec *Record, data []byte, timeout time.Duration, abandon bool, newID string) error {
 	k := s.sessionKeys(id)
+	moved := k[0]
+	if newID != "" {
+		moved = s.sessionKeys(newID)[0]
+	}
 	has, ab := "0", "0"
 	if data != nil {
 		has = "1"
@@ -485,15 +500,17 @@ func (s *Store) Commit(ctx context.Context, id string, rec *Record, data []byte,
 	}
 	var n int
 	err := settle(ctx, s.Lease, func(ctx context.Context) (err error) {
-		n, err = commitScript.Run(ctx, s.rdb, []string{k[0], k[3], k[4], k[1], k[5]}, rec.Token, rec.Fence, has, data,
-			timeout.Milliseconds(), ab, s.Grace.Milliseconds(), id, s.ClaimFor.Milliseconds(), s.remembered()).Int()
+		n, err = commitScript.Run(ctx, s.rdb, []string{k[0], k[3], k[4], k[1], k[5], moved}, rec.Token, rec.Fence, has, data,
+			timeout.Milliseconds(), ab, s.Grace.Milliseconds(), id, s.ClaimFor.Milliseconds(), s.remembered(), newID).Int()
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
-	}
-	if n == 0 {
+	case n == 0:
 		return ErrLeaseLost
+	case n == 3:
+		return fmt.Errorf("session %.8s: the new ID is taken", newID)
 	}
 	return nil
 }

@@ -131,7 +131,7 @@ func TestCreateLockCommitRead(t *testing.T) {
 	if string(rec.Data) != "first" || rec.Timeout != time.Minute {
 		t.Errorf("Lock = %q, %v; want %q, %v", rec.Data, rec.Timeout, "first", time.Minute)
 	}
-	if err := st.Commit(ctx, "s1", rec, []byte("second"), 2*time.Minute, false); err != nil {
+	if err := st.Commit(ctx, "s1", rec, []byte("second"), 2*time.Minute, false, ""); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.Read(ctx, "s1")
@@ -145,7 +145,7 @@ func TestCreateLockCommitRead(t *testing.T) {
 	// A commit without data keeps the data; Release frees the lock
 	// without saving.
 	rec = mustLock(t, st, "s1")
-	if err := st.Commit(ctx, "s1", rec, nil, time.Minute, false); err != nil {
+	if err := st.Commit(ctx, "s1", rec, nil, time.Minute, false, ""); err != nil {
 		t.Fatal(err)
 	}
 	rec = mustLock(t, st, "s1")
@@ -178,6 +178,60 @@ func TestCreateLockCommitRead(t *testing.T) {
 	}
 }
 
+// TestCommitRenewsID: a commit with a new ID moves the session in the same
+// step, under its lock: the old ID finds nothing, a waiter queued on it
+// finds no session, and the new ID holds the data, expires and locks as
+// the session did.
+func TestCommitRenewsID(t *testing.T) {
+	st, _ := open(t)
+	ctx := ctxFor(t, 10*time.Second)
+	if err := st.Create(ctx, "old", []byte("cart"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	rec := mustLock(t, st, "old")
+	waited := make(chan *redisstore.Record)
+	go func() {
+		r, err := st.Lock(ctx, "old")
+		if err != nil {
+			t.Error(err)
+		}
+		waited <- r
+	}()
+	waitFor(t, 5*time.Second, "the waiter to queue", func() bool { return queued(t, st, "old") == 1 })
+	if err := st.Commit(ctx, "old", rec, []byte("logged in"), time.Minute, false, "new"); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-waited; r != nil {
+		t.Errorf("the waiter on the old ID got a session: %q", r.Data)
+	}
+	if got, err := st.Read(ctx, "old"); got != nil || err != nil {
+		t.Errorf("Read(old) = %v, %v; want nil", got, err)
+	}
+	if d := readData(t, st, "new"); d != "logged in" {
+		t.Errorf("Read(new) = %q", d)
+	}
+	soonest, n, err := st.Soonest(ctx, 10)
+	if err != nil || n != 1 || len(soonest) != 1 || soonest[0].ID != "new" {
+		t.Errorf("Soonest = %+v, %d, %v; want only the new ID", soonest, n, err)
+	}
+	again := mustLock(t, st, "new")
+	if err := st.Commit(ctx, "new", again, nil, time.Minute, false, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	// Renewing onto an ID that exists is refused, and changes nothing.
+	if err := st.Create(ctx, "taken", []byte("other"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	rec = mustLock(t, st, "new")
+	if err := st.Commit(ctx, "new", rec, []byte("x"), time.Minute, false, "taken"); err == nil {
+		t.Error("a commit onto a taken ID succeeded")
+	}
+	if d := readData(t, st, "taken"); d != "other" {
+		t.Errorf("the taken session changed: %q", d)
+	}
+}
+
 // TestLockGrantsInArrivalOrder shows that waiters for a session's lock get
 // it one at a time in the order they asked: eight waiters, each starting
 // once the one before is queued, append their number in that order.
@@ -204,7 +258,7 @@ func TestLockGrantsInArrivalOrder(t *testing.T) {
 			}
 			data := fmt.Sprintf("%s %d", rec.Data, i)
 			inside.Add(-1)
-			if err := st.Commit(ctx, id, rec, []byte(data), time.Minute, false); err != nil {
+			if err := st.Commit(ctx, id, rec, []byte(data), time.Minute, false, ""); err != nil {
 				t.Errorf("waiter %d: Commit: %v", i, err)
 			}
 		})
@@ -214,7 +268,7 @@ func TestLockGrantsInArrivalOrder(t *testing.T) {
 		at := redisNow(t, st)
 		waitFor(t, time.Second, "Redis's clock ticks", func() bool { return redisNow(t, st) > at })
 	}
-	if err := st.Commit(ctx, id, holder, []byte("start"), time.Minute, false); err != nil {
+	if err := st.Commit(ctx, id, holder, []byte("start"), time.Minute, false, ""); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
@@ -256,7 +310,7 @@ func TestLockIsMutuallyExclusive(t *testing.T) {
 				t.Error(err)
 			}
 			inside.Add(-1)
-			if err := st.Commit(ctx, id, rec, []byte(strconv.Itoa(v+1)), time.Minute, false); err != nil {
+			if err := st.Commit(ctx, id, rec, []byte(strconv.Itoa(v+1)), time.Minute, false, ""); err != nil {
 				t.Errorf("Commit: %v", err)
 			}
 		})
@@ -285,10 +339,10 @@ func TestCommitAfterLeaseIsRefused(t *testing.T) {
 	if d := time.Since(start); d < st.Lease/2 {
 		t.Errorf("B got the lock after %v, while A's lease (%v) was alive", d, st.Lease)
 	}
-	if err := st.Commit(ctx, id, b, []byte("B"), time.Minute, false); err != nil {
+	if err := st.Commit(ctx, id, b, []byte("B"), time.Minute, false, ""); err != nil {
 		t.Fatalf("B's commit: %v", err)
 	}
-	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, false); !errors.Is(err, redisstore.ErrLeaseLost) {
+	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, false, ""); !errors.Is(err, redisstore.ErrLeaseLost) {
 		t.Errorf("A's late commit = %v, want ErrLeaseLost", err)
 	}
 	if got := readData(t, st, id); got != "B" {
@@ -298,7 +352,7 @@ func TestCommitAfterLeaseIsRefused(t *testing.T) {
 	// Alone, but late.
 	a = mustLock(t, st, id)
 	time.Sleep(2 * st.Lease)
-	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, true); !errors.Is(err, redisstore.ErrLeaseLost) {
+	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, true, ""); !errors.Is(err, redisstore.ErrLeaseLost) {
 		t.Errorf("a commit after the lease = %v, want ErrLeaseLost", err)
 	}
 	if got := readData(t, st, id); got != "B" {
@@ -311,7 +365,7 @@ func TestCommitAfterLeaseIsRefused(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Lock after a refused commit took %v, want at once", d)
 	}
-	if err := st.Commit(ctx, id, c, []byte("C"), time.Minute, false); err != nil {
+	if err := st.Commit(ctx, id, c, []byte("C"), time.Minute, false, ""); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -343,7 +397,7 @@ func TestHoldRenewsTheLease(t *testing.T) {
 
 	time.Sleep(3 * st.Lease)
 	stop()
-	if err := st.Commit(ctx, id, rec, []byte("held"), time.Minute, false); err != nil {
+	if err := st.Commit(ctx, id, rec, []byte("held"), time.Minute, false, ""); err != nil {
 		t.Fatalf("commit after %v held: %v", 3*st.Lease, err)
 	}
 	if err := <-other; !errors.Is(err, context.DeadlineExceeded) {
@@ -376,7 +430,7 @@ func TestWaiterThatGivesUpLeavesTheQueue(t *testing.T) {
 		}
 	}
 
-	if err := st.Commit(ctx, id, holder, nil, time.Minute, false); err != nil {
+	if err := st.Commit(ctx, id, holder, nil, time.Minute, false, ""); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -542,7 +596,7 @@ func TestAbandonedSessionIsClaimedAgainAfterClaimFor(t *testing.T) {
 	}
 	rec := mustLock(t, st, id)
 	abandonedAt := time.Now()
-	if err := st.Commit(ctx, id, rec, []byte("last"), time.Minute, true); err != nil {
+	if err := st.Commit(ctx, id, rec, []byte("last"), time.Minute, true, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := st.Read(ctx, id); got != nil || err != nil {
@@ -612,7 +666,7 @@ func TestLockedSessionIsNotClaimed(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	stop()
-	if err := st.Commit(ctx, "busy", rec, []byte("done"), time.Minute, false); err != nil {
+	if err := st.Commit(ctx, "busy", rec, []byte("done"), time.Minute, false, ""); err != nil {
 		t.Fatalf("commit of a session past its deadline under a live lease: %v", err)
 	}
 	if got := readData(t, st, "busy"); got != "done" {
@@ -706,7 +760,7 @@ func TestRedisDown(t *testing.T) {
 		t.Errorf("after the restart, data = %q, want %q", got, "kept")
 	}
 	rec := mustLock(t, st, "kept")
-	if err := st.Commit(ctx, "kept", rec, []byte("after"), time.Hour, false); err != nil {
+	if err := st.Commit(ctx, "kept", rec, []byte("after"), time.Hour, false, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := readData(t, st, "kept"); got != "after" {
