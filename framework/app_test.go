@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -133,4 +134,45 @@ func newRequest(t testing.TB, method, url, body string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// TestConfigDir: Config.Dir alone (no Root) is the application, confined
+// as serve confines -root; a Dir that is not a directory is an error.
+func TestConfigDir(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "app")
+	writeTree(t, base, map[string]string{"secret": secretText})
+	writeTree(t, dir, map[string]string{
+		"index.lasp":  `<%= Server.MapPath("data/shop.db") %>`,
+		"style.css":   styleCSS,
+		"global.lasa": "<!-- " + secretText + " -->",
+	})
+	if err := os.Symlink(filepath.Join(base, "secret"), filepath.Join(dir, "link-out")); err != nil {
+		t.Logf("no symbolic links: %v", err)
+	}
+	srv, err := New(Config{Dir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ts.Close()
+		srv.Close(context.Background())
+	})
+	a := &app{Server: ts, srv: srv, dir: dir, log: &syncBuffer{}}
+	if got, want := a.mustGet(t, "/"), filepath.Join(dir, "data", "shop.db"); got != want {
+		t.Errorf("MapPath = %q, want %q", got, want)
+	}
+	if got := a.mustGet(t, "/style.css"); got != styleCSS {
+		t.Errorf("GET /style.css = %q", got)
+	}
+	for _, path := range []string{"/global.lasa", "/link-out", "/missing"} {
+		if status, body := a.get(t, path); status != http.StatusNotFound || strings.Contains(body, secretText) {
+			t.Errorf("GET %s: %d %q, want 404", path, status, body)
+		}
+	}
+
+	if _, err := New(Config{Dir: filepath.Join(base, "nowhere")}); err == nil {
+		t.Error("New with a missing Dir: no error")
+	}
 }

@@ -25,14 +25,17 @@ type Keeper = scripting.Keeper
 // Config configures a Server. Its zero value serves the current directory
 // with production defaults.
 type Config struct {
-	// Root is the application: pages, global.lasa, components/, lib/ and
-	// static files. Nil means the current directory, opened with os.OpenRoot
-	// so that symbolic links cannot leave it.
+	// Root is the application: pages, global.lasa, components/, lib/,
+	// data/ and static files. Nil means the directory Dir, or the current
+	// directory when Dir is empty too, opened with os.OpenRoot so that
+	// symbolic links cannot leave it (as serve opens -root).
 	Root fs.FS
 
-	// Dir is the directory on disk that Root was opened from, used by
-	// Server.MapPath. Empty means Root has no directory on disk; MapPath then
-	// answers slash-separated paths relative to the root.
+	// Dir is the application's directory on disk. With Root nil it is the
+	// application: set Dir alone to serve a directory. With Root set it
+	// says where Root was opened from, and is used only by Server.MapPath;
+	// empty then means Root has no directory on disk, and MapPath answers
+	// slash-separated paths relative to the root.
 	Dir string
 
 	// Dev reloads changed pages and shows detailed error pages.

@@ -45,6 +45,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, id string, rw *res
 		panic(http.ErrAbortHandler)
 	}
 	rw.reset()
+	if status == http.StatusNotFound && s.notFoundPage(r, id, rw) {
+		return
+	}
 	if status == http.StatusInternalServerError && se != nil {
 		if s.cfg.Dev {
 			s.devError(w, id, se)
@@ -115,12 +118,58 @@ func (s *Server) customError(w http.ResponseWriter, r *http.Request, id string, 
 	req := &request{r: r, w: rw.w, maxBody: s.cfg.MaxRequestBody}
 	defer s.closeRequest(req, id)
 	env := s.newEnv(envOptions{ctx: r.Context(), id: id, page: true, req: req, rw: rw,
-		status: http.StatusInternalServerError, lastError: se})
+		noSession: errorPageNoSession, status: http.StatusInternalServerError, lastError: se})
 	err = s.engine.Run(r.Context(), rw, p, env)
 	if err == nil {
 		return true
 	}
 	s.log.Error("500.lasp failed", slog.String("request_id", id), slog.String("err", err.Error()))
+	if rw.committed {
+		return true
+	}
+	rw.reset()
+	return false
+}
+
+// notFoundName is the application's 404 page, at its root. Asked for by
+// its own URL it answers 404 too (serve).
+const notFoundName = "404.lasp"
+
+// errorPageNoSession is why 500.lasp and 404.lasp have no session.
+const errorPageNoSession = "an error page (404.lasp, 500.lasp) has no session"
+
+// notFoundPage runs the application's 404.lasp, if it has one, for a URL
+// that maps to nothing or must never be served, so that both answer alike.
+// It runs as 500.lasp does: status 404 already set, Request, Response,
+// Server and Application, no session and no global.lasa objects. It
+// reports whether a response was written; when 404.lasp is missing, does
+// not compile or fails before sending anything, the caller answers the
+// plain 404.
+func (s *Server) notFoundPage(r *http.Request, id string, rw *response) bool {
+	if s.engine.MemoryShort() {
+		return false
+	}
+	p, err := s.engine.Page(notFoundName)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.log.Error("404.lasp does not compile", "request_id", id, "err", err.Error())
+		}
+		return false
+	}
+	release, err := s.admitBody(r)
+	if err != nil {
+		return false
+	}
+	defer release()
+	req := s.newRequest(rw.w, r, nil)
+	defer s.closeRequest(req, id)
+	env := s.newEnv(envOptions{ctx: r.Context(), id: id, page: true, req: req, rw: rw,
+		noSession: errorPageNoSession, status: http.StatusNotFound})
+	err = s.engine.Run(r.Context(), rw, p, env)
+	if err == nil {
+		return true
+	}
+	s.log.Error("404.lasp failed", slog.String("request_id", id), slog.String("path", r.URL.Path), slog.String("err", err.Error()))
 	if rw.committed {
 		return true
 	}

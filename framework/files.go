@@ -132,15 +132,16 @@ func safeSegment(seg string) bool {
 
 // hidden reports whether the slash-separated app-relative name must never
 // be served (docs/pages.md): global.lasa (at any depth), anything under
-// components/ or lib/, *.inc, and any segment starting with ".". Names are
-// compared under Unicode case folding, so that a case-insensitive file
-// system cannot leak /GLOBAL.LASA or /Lib/x.lua. The root "." is not hidden.
+// components/, lib/ or data/ (the application's writable place), *.inc, and
+// any segment starting with ".". Names are compared under Unicode case
+// folding, so that a case-insensitive file system cannot leak /GLOBAL.LASA,
+// /Lib/x.lua or /DATA/shop.db. The root "." is not hidden.
 func hidden(name string) bool {
 	if name == "." {
 		return false
 	}
 	segs := strings.Split(fold(name), "/")
-	if first := segs[0]; first == foldedComponents || first == foldedLib {
+	if first := segs[0]; first == foldedComponents || first == foldedLib || first == foldedData {
 		return true
 	}
 	for _, seg := range segs {
@@ -155,6 +156,8 @@ var (
 	foldedGlobal     = fold("global.lasa")
 	foldedComponents = fold("components")
 	foldedLib        = fold("lib")
+	foldedData       = fold("data")
+	foldedNotFound   = fold(notFoundName)
 	foldedInc        = fold(".inc")
 )
 

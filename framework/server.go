@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -28,6 +30,7 @@ import (
 type Server struct {
 	cfg    Config
 	fsys   fs.FS
+	root   *os.Root // the directory New opened as fsys (Config.Dir); nil: Config.Root
 	log    *slog.Logger
 	engine *scripting.Engine
 
@@ -75,16 +78,23 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	var root *os.Root
 	if cfg.Root == nil {
-		root, err := os.OpenRoot(".")
+		dir, err := filepath.Abs(cmp.Or(cfg.Dir, "."))
 		if err != nil {
-			return nil, fmt.Errorf("framework: %w", err)
+			return nil, fmt.Errorf("framework: application directory: %w", err)
 		}
-		cfg.Root = root.FS()
-		if cfg.Dir == "" {
-			cfg.Dir, _ = os.Getwd()
+		if root, err = os.OpenRoot(dir); err != nil {
+			return nil, fmt.Errorf("framework: application directory: %w", err)
 		}
+		cfg.Root, cfg.Dir = root.FS(), dir
 	}
+	made := false
+	defer func() {
+		if !made && root != nil {
+			root.Close()
+		}
+	}()
 	if cfg.ScriptTimeout == 0 {
 		cfg.ScriptTimeout = 90 * time.Second
 	}
@@ -114,6 +124,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:        cfg,
 		fsys:       cfg.Root,
+		root:       root,
 		log:        cfg.Logger,
 		idPrefix:   hex.EncodeToString(id[:]),
 		bodyMemory: semaphore.NewWeighted(cfg.MaxBodyMemory),
@@ -150,6 +161,7 @@ func New(cfg Config) (*Server, error) {
 		s.log.Error("global.lasa does not load", "err", err.Error())
 	}
 	s.g.Store(g)
+	made = true
 	return s, nil
 }
 
@@ -222,6 +234,10 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 	if !t.page {
 		return serveStatic(rw.w, r, s.fsys, &s.etags, t.name)
 	}
+	if fold(t.name) == foldedNotFound {
+		// 404.lasp asked for by its URL answers as a missing page does.
+		return errNotFound
+	}
 	if s.engine.MemoryShort() {
 		return errMemoryShort
 	}
@@ -285,6 +301,9 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	st := s.engine.Stats()
 	s.engine.Close()
+	if s.root != nil {
+		s.root.Close()
+	}
 	s.log.Info("application ended", "lua_states_created", st.Created)
 	return nil
 }
