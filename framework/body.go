@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -12,16 +13,24 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"lasp/scripting"
 )
 
 // Request bodies (docs/serve.md): a body is read only when a page asks for it, no
 // larger than Config.MaxRequestBody (413), no longer than the reading page's
 // script timeout, and a malformed one answers 400. Multipart forms are
 // parsed straight from the connection, their files past multipartMemory
-// going to temporary files that are removed when the request ends. Bodies
-// of all requests in flight share Config.MaxBodyMemory (admitBody).
+// going to temporary files that are removed when the request ends; pages
+// read and save the files (Request.Files) from there, saving only under
+// the application's data/ folder (upload.SaveAs). Bodies of all requests
+// in flight share Config.MaxBodyMemory (admitBody).
 
 const (
 	// defaultMaxRequestBody is Config.MaxRequestBody when it is zero.
@@ -94,7 +103,7 @@ func hasBody(r *http.Request) bool {
 // Past the backstop that read fails and the connection is closed after the
 // response, so that what is left of the body is never read as a request.
 func (s *Server) newRequest(w http.ResponseWriter, r *http.Request, query url.Values) *request {
-	q := &request{r: r, w: w, maxBody: s.cfg.MaxRequestBody, query: query}
+	q := &request{r: r, w: w, maxBody: s.cfg.MaxRequestBody, query: query, app: s.root, dir: s.cfg.Dir}
 	if hasBody(r) {
 		q.backstop = time.Now().Add(s.cfg.ScriptTimeout)
 		http.NewResponseController(w).SetReadDeadline(q.backstop) // ErrNotSupported: no backstop
@@ -152,6 +161,29 @@ func (q *request) Form(ctx context.Context) (url.Values, error) {
 		q.multipart, q.form = f, f.Value
 	}
 	return q.form, q.formErr
+}
+
+// Files are the uploaded files of a multipart form, made on first use
+// from the form Form parses (Form parses it if it has not yet). Other
+// bodies have no files, and are not read for them.
+func (q *request) Files(ctx context.Context) (map[string][]scripting.File, error) {
+	if mt, _, _ := mime.ParseMediaType(q.r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+		return nil, nil
+	}
+	if _, err := q.Form(ctx); err != nil {
+		return nil, err
+	}
+	if q.files == nil && q.multipart != nil {
+		q.files = make(map[string][]scripting.File, len(q.multipart.File))
+		for k, fhs := range q.multipart.File {
+			files := make([]scripting.File, len(fhs))
+			for i, fh := range fhs {
+				files[i] = &upload{q: q, fh: fh, name: safeName(fh.Filename)}
+			}
+			q.files[k] = files
+		}
+	}
+	return q.files, nil
 }
 
 // Body reads the whole body on first use. ctx bounds the reading:
@@ -290,3 +322,183 @@ func (c *counter) Read(p []byte) (int, error) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// upload is a file of a multipart form, for Request.Files. Its bytes are
+// in memory, or past multipartMemory in a temporary file that lasts as
+// long as its request.
+type upload struct {
+	q    *request
+	fh   *multipart.FileHeader
+	name string // fh.Filename made safe
+}
+
+var _ scripting.File = (*upload)(nil)
+
+func (u *upload) Name() string        { return u.name }
+func (u *upload) Size() int64         { return u.fh.Size }
+func (u *upload) ContentType() string { return u.fh.Header.Get("Content-Type") }
+
+// Read reads the whole file; it is no larger than MaxRequestBody.
+func (u *upload) Read() (string, error) {
+	f, err := u.open()
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var b strings.Builder
+	b.Grow(int(u.fh.Size))
+	if _, err := io.Copy(&b, f); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// SaveAs copies the file to name under the application's data/ folder
+// (made on first use), through os.Root so that neither the name nor a
+// symbolic link can leave it: into a temporary file next to the target,
+// synced, then renamed over it, so that the target is never seen half
+// written. It returns "data/" and the cleaned name.
+func (u *upload) SaveAs(ctx context.Context, name string) (string, error) {
+	rel, err := dataPath(name)
+	if err != nil {
+		return "", err
+	}
+	data, err := u.q.openData()
+	if err != nil {
+		return "", err
+	}
+	defer data.Close()
+	dir := path.Dir(rel)
+	if dir != "." {
+		if err := data.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("making data/%s: %w", dir, err)
+		}
+	}
+	src, err := u.open()
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	tmp := path.Join(dir, ".upload-"+rand.Text())
+	dst, err := data.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("saving data/%s: %w", rel, err)
+	}
+	_, err = io.Copy(dst, ctxReader{ctx, src})
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = data.Rename(tmp, rel)
+	}
+	if err != nil {
+		data.Remove(tmp)
+		return "", fmt.Errorf("saving data/%s: %w", rel, err)
+	}
+	return "data/" + rel, nil
+}
+
+// open opens the file's bytes. An empty file has neither content nor a
+// temporary file, which mime/multipart's Open fails on.
+func (u *upload) open() (io.ReadCloser, error) {
+	if u.fh.Size == 0 {
+		return io.NopCloser(strings.NewReader("")), nil
+	}
+	return u.fh.Open()
+}
+
+// openData opens the application's data/ folder, making it on first use.
+func (q *request) openData() (*os.Root, error) {
+	app := q.app
+	if app == nil {
+		if q.dir == "" {
+			return nil, errors.New("the application has no directory on disk (Config.Root is an fs.FS and Config.Dir is empty): there is no data/ folder to save in")
+		}
+		r, err := os.OpenRoot(q.dir)
+		if err != nil {
+			return nil, fmt.Errorf("opening the application directory: %w", err)
+		}
+		defer r.Close()
+		app = r
+	}
+	if err := app.MkdirAll("data", 0o755); err != nil {
+		return nil, fmt.Errorf("making data/: %w", err)
+	}
+	return app.OpenRoot("data")
+}
+
+// dataPath checks a path given to SaveAs, slash-separated and relative to
+// data/, and cleans it: it must name a file inside data/.
+func dataPath(name string) (string, error) {
+	switch {
+	case name == "":
+		return "", errors.New("the path is empty")
+	case strings.ContainsAny(name, "\\\x00"):
+		return "", fmt.Errorf("the path %q has a \\ or a NUL (folders are separated by /)", name)
+	case path.IsAbs(name) || filepath.IsAbs(name) || filepath.VolumeName(name) != "":
+		return "", fmt.Errorf("the path %q is absolute: it must be relative to data/", name)
+	case strings.HasSuffix(name, "/"):
+		return "", fmt.Errorf("the path %q names a folder, not a file", name)
+	}
+	rel := path.Clean(name)
+	switch {
+	case rel == "..", strings.HasPrefix(rel, "../"):
+		return "", fmt.Errorf("the path %q leaves data/", name)
+	case rel == ".":
+		return "", fmt.Errorf("the path %q names data/ itself, not a file", name)
+	case !filepath.IsLocal(filepath.FromSlash(rel)):
+		return "", fmt.Errorf("the path %q is not a plain path inside data/", name)
+	}
+	return rel, nil
+}
+
+// maxNameLen bounds a file name, in bytes, as most file systems do.
+const maxNameLen = 255
+
+// safeName reduces a client's file name to a base name that is safe to
+// show and to save under: no folders (of / or \ paths), no control or
+// bidirectional-text characters, at most maxNameLen bytes (keeping a
+// short extension), and "file" for a name left empty, "." or "..".
+func safeName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return -1
+		}
+		return r
+	}, name) // invalid UTF-8 becomes U+FFFD
+	name = strings.TrimSpace(name)
+	if len(name) > maxNameLen {
+		ext := path.Ext(name)
+		if len(ext) > 32 {
+			ext = ""
+		}
+		n := maxNameLen - len(ext)
+		for n > 0 && !utf8.RuneStart(name[n]) {
+			n--
+		}
+		name = name[:n] + ext
+	}
+	if name == "" || name == "." || name == ".." {
+		return "file"
+	}
+	return name
+}
+
+// ctxReader reads r until ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

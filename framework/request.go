@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -38,6 +39,12 @@ type request struct {
 	// multipart is the parsed multipart form, files included (those past
 	// multipartMemory in temporary files); close removes the files.
 	multipart *multipart.Form
+	files     map[string][]scripting.File // Request.Files, made from multipart on first use
+
+	// app and dir are where File.SaveAs finds the application's data/
+	// folder: the directory New opened, else Config.Dir ("": none on disk).
+	app *os.Root
+	dir string
 }
 
 var (

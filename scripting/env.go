@@ -26,12 +26,37 @@ type Request interface {
 	// TotalBytes is the size of the body: its declared length, or the
 	// body's, read within ctx, when none is declared.
 	TotalBytes(ctx context.Context) (int64, error)
+	// Files are the uploaded files of a multipart form, by field name, in
+	// the order sent; nil for any other body. They share Form's one parse
+	// of the body (and its errors), read within ctx.
+	Files(ctx context.Context) (map[string][]File, error)
 	// Cookie is the value of the named request cookie.
 	Cookie(name string) (string, bool)
 	// Cookies lists the names of the request cookies.
 	CookieNames() []string
 	// ServerVariable is a CGI-style variable (REQUEST_METHOD, HTTP_HOST ...).
 	ServerVariable(name string) (string, bool)
+}
+
+// File is an uploaded file of a multipart form (Request.Files). It lasts
+// as long as its request: large files are in temporary files, removed when
+// the request ends.
+type File interface {
+	// Name is the client's name for the file, reduced to a safe base name
+	// (no folders, no control characters, never "", "." or "..").
+	Name() string
+	// Size is its length in bytes.
+	Size() int64
+	// ContentType is the type the client sent for it; "" when none.
+	ContentType() string
+	// Read is the whole file (its size is bounded by the request body's).
+	Read() (string, error)
+	// SaveAs writes the file to path, slash-separated and relative to the
+	// application's data/ folder, which it cannot leave; missing folders
+	// are made, and the file is replaced atomically. It returns the saved
+	// path relative to the application root ("data/uploads/a.png"). ctx
+	// bounds the copying.
+	SaveAs(ctx context.Context, path string) (string, error)
 }
 
 // Response is the head of a page's response. The body goes to the writer

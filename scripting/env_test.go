@@ -22,7 +22,8 @@ type testRequest struct {
 	body    string            // Request.Body
 	cookies map[string]string // request cookies
 	vars    map[string]string // server variables, by upper-case name
-	err     error             // the error of reading the body (Form, Body, TotalBytes)
+	files   map[string][]File // Request.Files
+	err     error             // the error of reading the body (Form, Body, TotalBytes, Files)
 	ctx     context.Context   // the context the body was last read within
 }
 
@@ -53,6 +54,13 @@ func (r *testRequest) Body(ctx context.Context) (string, error) {
 func (r *testRequest) TotalBytes(ctx context.Context) (int64, error) {
 	b, err := r.Body(ctx)
 	return int64(len(b)), err
+}
+func (r *testRequest) Files(ctx context.Context) (map[string][]File, error) {
+	r.ctx = ctx
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return r.files, r.err
 }
 func (r *testRequest) Cookie(name string) (string, bool) {
 	v, ok := r.cookies[name]

@@ -74,6 +74,8 @@ func (n noRequest) Cookie(string) (string, bool)              { n.fail(); return
 func (n noRequest) CookieNames() []string                     { n.fail(); return nil }
 func (n noRequest) ServerVariable(string) (string, bool)      { n.fail(); return "", false }
 
+func (n noRequest) Files(context.Context) (map[string][]File, error) { n.fail(); return nil, nil }
+
 // noResponse is the Response where there is none: every use is an error,
 // writes included (see output.grow).
 type noResponse struct{ where string }
