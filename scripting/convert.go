@@ -27,6 +27,10 @@ func toValue(v lua.LValue) scope.Value {
 	return tooLarge // the whole value is at fault, not where the count ran over
 }
 
+// jsonArrayKey marks json.array's metatable: a table marked as a JSON
+// array is plain data all the same (the mark is not kept).
+const jsonArrayKey = "__lasp_json_array"
+
 // converter is one conversion of a Lua value into plain data.
 type converter struct {
 	seen  map[*lua.LTable]bool // tables on the current path
@@ -62,7 +66,7 @@ func (c *converter) value(v lua.LValue) scope.Value {
 		if c.seen[v] {
 			return scope.Unstorable{What: "a table that contains itself"}
 		}
-		if mt, ok := v.Metatable.(*lua.LTable); ok {
+		if mt, ok := v.Metatable.(*lua.LTable); ok && mt.RawGetString(jsonArrayKey) != lua.LTrue {
 			if progid, ok := mt.RawGetString("__progid").(lua.LString); ok {
 				return luaInstance{string(progid)}
 			}

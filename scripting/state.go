@@ -163,6 +163,7 @@ func newStateWith(e *Engine, opts lua.Options) *state {
 		"math":      g.RawGetString(lua.MathLibName),
 		"coroutine": co,
 		"os":        osLib,
+		"json":      s.openJSON(),
 	} {
 		s.base.RawSetString(name, s.readOnlyView(lib.(*lua.LTable)))
 	}
