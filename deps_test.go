@@ -18,7 +18,8 @@ import (
 //
 //	cmd/serve → framework → {framework/session, scripting, scope, internal/redisstore, globalfile, templates}
 //	framework/session → {scope, internal/redisstore}
-//	scripting → scope
+//	scripting → {scope, internal/database}
+//	internal/database → scope
 //
 // Only non-test code is checked: tests may import what they need.
 
@@ -76,9 +77,9 @@ var depRules = []depRule{
 	},
 	{
 		pkgs:   "lasp/scripting/...",
-		lasp:   []string{"lasp/scope", "lasp/scripting/...", "lasp/internal/scan"},
+		lasp:   []string{"lasp/scope", "lasp/scripting/...", "lasp/internal/scan", "lasp/internal/database"},
 		forbid: []string{"net/http"},
-		why:    "the script engine knows no HTTP and builds only on scope",
+		why:    "the script engine knows no HTTP and builds on scope (and Lasp.Database's SQL)",
 	},
 	{
 		pkgs:       "lasp/scripting/page",
@@ -114,9 +115,21 @@ var depRules = []depRule{
 		why:        "the Redis store keeps bytes: no Lua, no HTTP, no other package of the module",
 	},
 	{
+		pkgs:       "lasp/internal/database",
+		lasp:       []string{"lasp/scope"},
+		forbid:     []string{"net/http"},
+		forbidDeps: []string{"github.com/yuin/gopher-lua/..."},
+		why:        "Lasp.Database speaks SQL in plain data: no Lua, no HTTP",
+	},
+	{
 		pkgs: "lasp/internal/redistest",
 		lasp: none,
 		why:  "the test helper that runs redis-server stands alone",
+	},
+	{
+		pkgs: "lasp/internal/pgtest",
+		lasp: none,
+		why:  "the test helper that runs PostgreSQL stands alone",
 	},
 	{
 		pkgs:    "lasp/templates",

@@ -334,9 +334,9 @@ end %>`,
 		{
 			name:     "unknown directive in -dev",
 			config:   func(c *Config) { c.Dev = true },
-			page:     `<%@ Transaction="Required" %>ok`,
+			page:     `<%@ Transactional="Required" %>ok`,
 			status:   500,
-			contains: []string{"unknown directive Transaction", "compile error", "t.lasp:1"},
+			contains: []string{"unknown directive Transactional", "compile error", "t.lasp:1"},
 		},
 	}
 

@@ -98,8 +98,13 @@ type Config struct {
 	MemoryLimit int64
 
 	// Components are the Go components pages can create by progid, besides
-	// the built-in Lasp.Dictionary and Lasp.Counters.
+	// the built-in Lasp.Dictionary, Lasp.Counters and Lasp.Database.
 	Components []Component
+
+	// Databases are the databases Lasp.Database:Open knows by name
+	// (serve's -database NAME=URL): NAME → sqlite:PATH (absolute, or
+	// relative to Dir) or postgres://… (docs/data.md).
+	Databases map[string]string
 
 	// Logger receives request logs, script errors and Lua print output.
 	// Nil means slog.Default().
@@ -135,6 +140,9 @@ func (c *Config) Validate() error {
 	}
 	if err := scripting.CheckComponents(c.Components); err != nil {
 		errs = append(errs, err)
+	}
+	if err := scripting.CheckDatabases(c.Databases); err != nil {
+		errs = append(errs, fmt.Errorf("framework: %w", err))
 	}
 	if c.MaxResponseBuffer < 0 {
 		errs = append(errs, errors.New("framework: negative MaxResponseBuffer"))

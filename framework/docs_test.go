@@ -20,7 +20,7 @@ import (
 var updateDocs = flag.Bool("update-docs", false, "rewrite the want sections of testdata/docs/*.txtar")
 
 // docFiles are the documents whose examples must all be tested.
-var docFiles = []string{"../docs/pages.md", "../docs/lua-api.md", "../docs/sessions.md"}
+var docFiles = []string{"../docs/pages.md", "../docs/lua-api.md", "../docs/sessions.md", "../docs/data.md"}
 
 // docsDir is the application directory the docs examples run in, as
 // Server.MapPath reports it.
@@ -42,6 +42,8 @@ const docsDir = "/srv/myapp"
 //	Status: 404                   the response status (default 200)
 //	Want-Header: Name: value      a response header value (repeatable)
 //	Want-Header: Name             a response header that must be present
+//	Data: yes                     the app's own directory is its Dir (data/,
+//	                              SQLite, uploads), not docsDir
 //
 // Other comment lines describe the case. Redirects are not followed.
 type docCase struct {
@@ -57,6 +59,7 @@ type docCase struct {
 	body        string
 	status      int
 	wantHeaders [][2]string
+	data        bool // Dir is the app's own directory
 }
 
 func loadDocCase(file string) (*docCase, error) {
@@ -98,6 +101,8 @@ func loadDocCase(file string) (*docCase, error) {
 			c.method = value
 		case "Body":
 			c.body = value
+		case "Data":
+			c.data = value == "yes"
 		case "Status":
 			if c.status, err = strconv.Atoi(value); err != nil {
 				return nil, fmt.Errorf("%s: %q: %v", file, line, err)
@@ -141,7 +146,11 @@ func loadDocCases(t *testing.T) []*docCase {
 
 // run serves the case's application and checks the response.
 func (c *docCase) run(t *testing.T) {
-	a := newApp(t, c.files, func(cfg *Config) { cfg.Dir = docsDir })
+	a := newApp(t, c.files, func(cfg *Config) {
+		if !c.data {
+			cfg.Dir = docsDir
+		}
+	})
 	req := newRequest(t, c.method, a.URL+c.url, c.body)
 	for _, h := range c.headers {
 		req.Header.Add(h[0], h[1])

@@ -18,6 +18,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, id string, rw *res
 	switch {
 	case errors.Is(err, errShuttingDown):
 		status = http.StatusServiceUnavailable
+	case errors.Is(err, scripting.ErrSessionAfterCommit):
+		// The database kept the page's changes; its session did not.
+		status = http.StatusServiceUnavailable
+		s.log.Error("session not saved after the transaction committed", "request_id", id, "path", r.URL.Path, "err", err.Error())
 	case errors.Is(err, errSessionBusy), errors.Is(err, scripting.ErrBusy), errors.Is(err, errStoreDown), errors.Is(err, errBodyBusy), errors.Is(err, errMemoryShort):
 		status = http.StatusServiceUnavailable
 		s.log.Warn("request refused", "request_id", id, "path", r.URL.Path, "err", err.Error())

@@ -203,13 +203,13 @@ var errorLocationCases = []errorCase{
 	},
 	{
 		name:  "bad directive",
-		files: map[string]string{"directive.lasp": "\n<%@ Transaction=\"Required\" %>\nbody\n"},
+		files: map[string]string{"directive.lasp": "\n<%@ Transactional=\"Required\" %>\nbody\n"},
 		path:  "/directive.lasp",
 		file:  "directive.lasp",
 		line:  2,
 		kind:  "compile error",
-		msg:   "unknown directive Transaction",
-		src:   `<%@ Transaction="Required" %>`,
+		msg:   "unknown directive Transactional",
+		src:   `<%@ Transactional="Required" %>`,
 	},
 	{
 		name:  "missing include file",

@@ -137,6 +137,7 @@ func New(cfg Config) (*Server, error) {
 			MaxOutput:     cfg.MaxResponseBuffer,
 			Logger:        cfg.Logger,
 			Components:    cfg.Components,
+			Databases:     cfg.Databases,
 			MemoryLimit:   max(cfg.MemoryLimit, 0),
 		}),
 	}

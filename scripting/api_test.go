@@ -1863,9 +1863,64 @@ end %>`,
 		},
 		{
 			name: "unknown directive on the first line",
-			page: `<%@ Transaction="Required" %>ok`,
-			err:  "t.lasp:1: unknown directive Transaction",
+			page: `<%@ Transactional="Required" %>ok`,
+			err:  "t.lasp:1: unknown directive Transactional",
 			kind: Compile,
+		},
+		{
+			name: "Transaction directive with a bad value",
+			page: `<%@ Transaction="Always" %>ok`,
+			err:  `t.lasp:1: invalid Transaction "Always" (want Not_Supported, Supported, Required or Requires_New)`,
+			kind: Compile,
+		},
+		{
+			name: "a transactional page that uses no database commits nothing and runs its handler",
+			page: `<%@ Transaction="Required" %>page<script runat="server">function OnTransactionCommit() Response.Write(" committed") end</script>`,
+			want: "page committed",
+		},
+		{
+			name: "SetAbort runs OnTransactionAbort and keeps no session change",
+			page: `<%@ Transaction="Requires_New" %><% Session["x"] = 1 ObjectContext:SetAbort() %>page` +
+				`<script runat="server">function OnTransactionAbort() Response.Write(" aborted") end function OnTransactionCommit() Response.Write(" committed") end</script>`,
+			env:  func(e *Env) { e.Commit = func() error { return errors.New("the session was committed") } },
+			want: "page aborted",
+		},
+		{
+			name: "SetComplete undoes SetAbort",
+			page: `<%@ Transaction="Required" %><% ObjectContext.SetAbort() ObjectContext.SetComplete() %>page<script runat="server">function OnTransactionCommit() Response.Write(" committed") end</script>`,
+			want: "page committed",
+		},
+		{
+			name: "a failing handler is logged; the page keeps its answer",
+			page: `<%@ Transaction="Required" %>page<script runat="server">function OnTransactionCommit() Response.Write(" c") error("in the handler") end</script>`,
+			want: "page c",
+			check: func(t reporter, r *apiRun) {
+				if !strings.Contains(r.log.String(), "OnTransactionCommit failed") || !strings.Contains(r.log.String(), "in the handler") {
+					t.Errorf("log: %s", r.log.String())
+				}
+			},
+		},
+		{
+			name: "ObjectContext on a page without a transaction",
+			page: "\n<% ObjectContext:SetAbort() %>",
+			err:  `t.lasp:2: ObjectContext:SetAbort: the page has no transaction (Transaction="Required" or "Requires_New")`,
+		},
+		{
+			name: "a Supported page run alone has no transaction",
+			page: `<%@ Transaction="Supported" %><% ObjectContext:SetComplete() %>`,
+			err:  `t.lasp:1: ObjectContext:SetComplete: the page has no transaction (Transaction="Required" or "Requires_New")`,
+		},
+		{
+			name:  "an executed Supported page joins its caller's transaction",
+			files: map[string]string{"inner.lasp": `<%@ Transaction="Supported" %><% ObjectContext:SetAbort() %>inner `},
+			page:  `<%@ Transaction="Required" %><% Server.Execute("inner.lasp") %>outer<script runat="server">function OnTransactionAbort() Response.Write(" aborted") end</script>`,
+			want:  "inner outer aborted",
+		},
+		{
+			name:  "an executed page without the directive is outside the transaction",
+			files: map[string]string{"inner.lasp": `<% ObjectContext:SetAbort() %>`},
+			page:  `<%@ Transaction="Required" %><% Server.Execute("inner.lasp") %>`,
+			err:   `inner.lasp:1: ObjectContext:SetAbort: the page has no transaction (Transaction="Required" or "Requires_New")`,
 		},
 		{
 			name: "Language VBScript",

@@ -5,15 +5,18 @@ import (
 	"fmt"
 	"sync"
 
+	"lasp/internal/database"
 	"lasp/scope"
 )
 
-// Builtins are the Go components every application has (docs/objects.md): agile,
-// safe to share in Application and Session scope.
-func Builtins() []Component {
+// builtins are the Go components every application has (docs/objects.md):
+// agile, safe to share in Application and Session scope. Lasp.Database
+// opens its databases in dbs.
+func builtins(dbs *database.Pools) []Component {
 	return []Component{
 		{ProgID: "Lasp.Dictionary", Threading: scope.Agile, New: func() (Instance, error) { return &dictionary{}, nil }},
 		{ProgID: "Lasp.Counters", Threading: scope.Agile, New: func() (Instance, error) { return &counters{}, nil }},
+		{ProgID: "Lasp.Database", Threading: scope.Agile, New: func() (Instance, error) { return dbs.New(), nil }},
 	}
 }
 

@@ -194,7 +194,7 @@ func (s *state) callGo(L *lua.LState, ud *lua.LUserData, method string) int {
 	if _, ok := o.(*Proxy); ok {
 		defer s.run.waiting()() // the apartment's own run does the work
 	}
-	res, err := o.Call(s.run.ctx, method, args)
+	res, err := o.Call(s.run.callCtx(), method, args)
 	if err != nil {
 		L.RaiseError("%s.%s: %v", o.ProgID(), method, err)
 	}

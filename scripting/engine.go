@@ -15,6 +15,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sync/singleflight"
 
+	"lasp/internal/database"
 	"lasp/scope"
 )
 
@@ -41,6 +42,9 @@ type Config struct {
 	// Components are the Go components pages can create, besides the
 	// Builtins. A progid given twice is an error.
 	Components []Component
+	// Databases are the databases Lasp.Database:Open knows by name
+	// (-database NAME=URL): NAME → sqlite:PATH or postgres://… URL.
+	Databases map[string]string
 	// MemoryLimit is the memory, in bytes, the process may use while
 	// scripts run. Zero means no watch. Past it, the run that grew memory
 	// is stopped with a runtime error naming the limit, and MemoryShort
@@ -51,7 +55,8 @@ type Config struct {
 // Engine compiles and runs the pages of one application. It is safe for
 // concurrent use.
 type Engine struct {
-	cfg Config
+	cfg       Config
+	databases *database.Pools // Lasp.Database's connections
 
 	mu      sync.Mutex
 	pages   map[string]*Page
@@ -91,12 +96,17 @@ func New(cfg Config) *Engine {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	comps, err := components(cfg.Components)
+	dbs, err := database.NewPools(cfg.Dir, cfg.Databases)
+	if err != nil {
+		panic(fmt.Errorf("scripting: %w", err))
+	}
+	comps, err := components(cfg.Components, dbs)
 	if err != nil {
 		panic(err)
 	}
 	configureLua() // before any compile: the compiler reads the settings too
 	e := &Engine{
+		databases:  dbs,
 		components: comps,
 		cfg:        cfg,
 		pages:      map[string]*Page{},
@@ -241,6 +251,9 @@ func (e *Engine) Close() {
 	if e.memory != nil {
 		e.memory.close()
 	}
+	if err := e.databases.Close(); err != nil {
+		e.cfg.Logger.Error("closing the databases", "err", err.Error())
+	}
 	e.poolMu.Lock()
 	idle := e.idle
 	e.idle = nil
@@ -291,13 +304,20 @@ func (e *Engine) checkLibs() {
 
 // CheckComponents reports a component list New would refuse.
 func CheckComponents(list []Component) error {
-	_, err := components(list)
+	_, err := components(list, nil)
 	return err
 }
 
-func components(list []Component) (map[string]*Component, error) {
+// CheckDatabases reports named databases (Config.Databases) New would
+// refuse.
+func CheckDatabases(names map[string]string) error {
+	_, err := database.NewPools("", names)
+	return err
+}
+
+func components(list []Component, dbs *database.Pools) (map[string]*Component, error) {
 	m := map[string]*Component{}
-	for _, c := range append(Builtins(), list...) {
+	for _, c := range append(builtins(dbs), list...) {
 		if !progIDPattern.MatchString(c.ProgID) || c.New == nil {
 			return nil, fmt.Errorf("scripting: component %q: a progid is two or more dotted names and New is required", c.ProgID)
 		}

@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"fmt"
 	"html"
 	"math"
 	"net/url"
@@ -62,6 +63,8 @@ func (s *state) installIntrinsics() {
 		"Server":      s.server,
 		"Application": s.application,
 		"Session":     s.session,
+		// ObjectContext: SetAbort and SetComplete (transaction.go).
+		"ObjectContext": s.objectContext,
 	}
 }
 
@@ -243,11 +246,150 @@ func (s *state) request() *object {
 	o.field("Form", form.proxy)
 	o.field("Cookies", cookies.proxy)
 	o.field("ServerVariables", vars.proxy)
+	o.field("Files", s.files(req).proxy)
 	o.meta(s.L, "__call", func(L *lua.LState) int {
 		L.Push(lookup(L, L.CheckString(2)))
 		return 1
 	})
 	return o
+}
+
+// files builds Request.Files: the uploaded files of a multipart form, a
+// collection as Request.Form is, whose values are file objects.
+func (s *state) files(req func() Request) *object {
+	values := func(L *lua.LState) map[string][]File {
+		f, err := req().Files(s.run.ctx)
+		s.bodyCheck(L, "Request.Files", err)
+		return f
+	}
+	lookup := func(L *lua.LState, key string) []File {
+		files := values(L)
+		if f, ok := files[key]; ok {
+			return f
+		}
+		for k, f := range files {
+			if strings.EqualFold(k, key) {
+				return f
+			}
+		}
+		return nil
+	}
+	mt := s.newFileMT()
+	file := func(L *lua.LState, f File) lua.LValue {
+		ud := L.NewUserData()
+		ud.Value = &uploaded{f: f, r: s.run}
+		ud.Metatable = mt
+		return ud
+	}
+	first := func(L *lua.LState, key string) lua.LValue {
+		if f := lookup(L, key); len(f) > 0 {
+			return file(L, f[0])
+		}
+		return lua.LNil
+	}
+	o := s.newObject("Request.Files", func(L *lua.LState, key string) (lua.LValue, bool) {
+		if key == "Count" {
+			return lua.LNumber(len(values(L))), true
+		}
+		return first(L, key), true
+	}, nil)
+	o.method(s.L, "Item", func(L *lua.LState) int {
+		L.Push(first(L, L.CheckString(1)))
+		return 1
+	})
+	o.method(s.L, "Values", func(L *lua.LState) int {
+		files := lookup(L, L.CheckString(1))
+		t := L.CreateTable(len(files), 0)
+		for _, f := range files {
+			t.Append(file(L, f))
+		}
+		L.Push(t)
+		return 1
+	})
+	o.method(s.L, "Keys", func(L *lua.LState) int {
+		files := values(L)
+		keys := make([]string, 0, len(files))
+		for k := range files {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		L.Push(stringArray(L, keys))
+		return 1
+	})
+	o.meta(s.L, "__call", func(L *lua.LState) int {
+		L.Push(first(L, L.CheckString(2)))
+		return 1
+	})
+	return o
+}
+
+// uploaded is a file of Request.Files as scripts hold it: it is usable in
+// the run that read it only, its temporary file going with its request.
+type uploaded struct {
+	f File
+	r *run
+}
+
+// newFileMT is the metatable of the files of Request.Files: Name, Size
+// and ContentType, and the methods Read and SaveAs (with "." or ":").
+func (s *state) newFileMT() *lua.LTable {
+	L := s.L
+	methods := map[string]func(L *lua.LState, f File) int{
+		"Read": func(L *lua.LState, f File) int {
+			b, err := f.Read()
+			if err != nil {
+				s.check(L, fmt.Errorf("Request.Files: Read: %w", err))
+			}
+			L.Push(lua.LString(b))
+			return 1
+		},
+		"SaveAs": func(L *lua.LState, f File) int {
+			p, err := f.SaveAs(s.run.ctx, L.CheckString(1))
+			if err != nil {
+				s.check(L, fmt.Errorf("Request.Files: SaveAs: %w", err))
+			}
+			L.Push(lua.LString(p))
+			return 1
+		},
+	}
+	mt := L.CreateTable(0, 4)
+	mt.RawSetString("__metatable", lua.LFalse)
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		ud := L.CheckUserData(1)
+		f := ud.Value.(*uploaded).f
+		switch key := L.CheckString(2); key {
+		case "Name":
+			L.Push(lua.LString(f.Name()))
+		case "Size":
+			L.Push(lua.LNumber(f.Size()))
+		case "ContentType":
+			L.Push(lua.LString(f.ContentType()))
+		default:
+			method, ok := methods[key]
+			if !ok {
+				return 0
+			}
+			L.Push(L.NewFunction(func(L *lua.LState) int {
+				if L.GetTop() > 0 && L.Get(1) == ud {
+					L.Remove(1)
+				}
+				if ud.Value.(*uploaded).r != s.run {
+					L.RaiseError("Request.Files: %s: the file %q came with a request that has ended", key, f.Name())
+				}
+				return method(L, f)
+			}))
+		}
+		return 1
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("Request.Files: a file's %s cannot be set", L.CheckString(2))
+		return 0
+	}))
+	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(L.CheckUserData(1).Value.(*uploaded).f.Name()))
+		return 1
+	}))
+	return mt
 }
 
 // headSent raises an error when the response head was already sent.

@@ -53,6 +53,7 @@ type run struct {
 	raised                             error             // the last Go error raised in the page
 	kept                               map[string]kept   // kept Session objects made in the run
 	created                            []func() error    // Terminate of page-scope objects
+	tx                                 transaction       // a transactional page's (transaction.go)
 }
 
 // errorSite is where a runtime error was raised.
@@ -110,7 +111,9 @@ func (r *run) exec() error {
 	L := r.s.L
 	L.SetContext(r.ctx)
 	defer L.RemoveContext()
+	r.enterPage(r.page)
 	err := r.protected(func() { r.runPage(L, r.page) })
+	err = r.endTransaction(L, err)
 	r.terminateCreated()
 	if err != nil {
 		return err
@@ -118,8 +121,13 @@ func (r *run) exec() error {
 	if err := r.saveKept(); err != nil {
 		return err
 	}
-	if r.env.Commit != nil {
+	// The session follows the transaction's outcome: an aborted page
+	// keeps none of its session changes.
+	if r.env.Commit != nil && r.tx.outcome != "aborted" {
 		if err := r.env.Commit(); err != nil {
+			if r.tx.outcome == "committed" {
+				return fmt.Errorf("%w: %w", ErrSessionAfterCommit, err)
+			}
 			return err
 		}
 	}
@@ -170,6 +178,9 @@ func (r *run) runPage(L *lua.LState, p *Page) {
 	prevPage, prevGlobals := r.page, r.globals
 	defer func() { r.page, r.globals = prevPage, prevGlobals }()
 	r.page, r.globals = p, r.s.newEnv()
+	if r.nested == 0 {
+		r.tx.globals = r.globals // its OnTransactionCommit/Abort
+	}
 	if len(p.Objects) > 0 {
 		r.globals.Metatable = r.s.objectEnvMT(p)
 	}
@@ -192,6 +203,7 @@ func (r *run) runNested(L *lua.LState, p *Page, what string) {
 	}
 	r.nested++
 	defer func() { r.nested-- }()
+	defer r.enterPage(p)()
 	r.runPage(L, p)
 }
 

@@ -58,6 +58,7 @@ type options struct {
 	// memoryLimit is -memory-limit: autoMemoryLimit until given, 0 for
 	// no limit.
 	memoryLimit int64
+	databases   map[string]string // -database NAME=URL
 }
 
 // autoMemoryLimit stands for the default -memory-limit, worked out from
@@ -113,6 +114,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fset.DurationVar(&o.sessionTimeout, "session-timeout", 20*time.Minute, "default Session.Timeout: idle time after which a session ends, as a Go `duration`")
 	o.maxRequestBody = 32 << 20
 	fset.Var(sizeValue{&o.maxRequestBody}, "max-request-body", "the largest request body, uploads included, as a `size` (bytes, or with KiB, MiB, GiB); larger answers 413")
+	fset.Var(databasesValue{&o.databases}, "database", "a named database for Lasp.Database:Open(NAME), as `NAME=URL` (sqlite:PATH or postgres://…); repeat for several (LASP_DATABASE takes several, separated by spaces)")
 	o.memoryLimit = autoMemoryLimit
 	fset.Var(sizeValue{&o.memoryLimit}, "memory-limit", "the memory the server may use, as a `size`: a page that drives it past this is stopped, and new pages answer 503 while memory is short; 0 means no limit (default: 3/4 of physical memory or of the cgroup's limit, less under an address-space limit)")
 	fset.Usage = func() {
@@ -246,6 +248,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		ApplicationStore: o.applicationStore,
 		MaxRequestBody:   o.maxRequestBody,
 		MemoryLimit:      memoryLimit,
+		Databases:        o.databases,
 		Logger:           logger,
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -295,6 +296,21 @@ func TestParseOptions(t *testing.T) {
 		{name: "bad size", args: []string{"-memory-limit", "lots"}, wantErr: `invalid value "lots" for flag -memory-limit`},
 		{name: "bad size variable", env: map[string]string{"LASP_MAX_REQUEST_BODY": "1.5MiB"}, wantErr: `invalid value "1.5MiB" for LASP_MAX_REQUEST_BODY`},
 		{name: "zero body", args: []string{"-max-request-body", "0"}, wantErr: "-max-request-body must be positive"},
+		{
+			name: "databases, from flags and the environment",
+			args: []string{"-database", "shop=sqlite:data/shop.db", "-database", "farm=postgres://u:p@db/farm"},
+			env:  map[string]string{"LASP_DATABASE": "ignored=sqlite:data/x.db"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory",
+				databases: map[string]string{"shop": "sqlite:data/shop.db", "farm": "postgres://u:p@db/farm"}},
+		},
+		{
+			name: "databases from the environment",
+			env:  map[string]string{"LASP_DATABASE": "a=sqlite:/var/a.db  b=sqlite:data/b.db"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory",
+				databases: map[string]string{"a": "sqlite:/var/a.db", "b": "sqlite:data/b.db"}},
+		},
+		{name: "database without a name", args: []string{"-database", "sqlite:data/x.db"}, wantErr: `want NAME=URL`},
+		{name: "database twice", args: []string{"-database", "a=sqlite:data/x.db", "-database", "a=sqlite:data/y.db"}, wantErr: `database a is given twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,7 +333,7 @@ func TestParseOptions(t *testing.T) {
 			if tt.want.maxRequestBody == 0 && tt.want.memoryLimit == 0 { // the sizes' defaults
 				tt.want.maxRequestBody, tt.want.memoryLimit = 32<<20, autoMemoryLimit
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("options = %+v, want %+v", got, tt.want)
 			}
 		})

@@ -61,6 +61,8 @@ func (p *parser) applyDirectiveAttr(a scan.Attr) error {
 		dirs.ContentType, err = p.nonEmpty(a)
 	case "charset":
 		dirs.Charset, err = p.nonEmpty(a)
+	case "transaction":
+		dirs.Transaction, err = p.oneOf(a, "Not_Supported", "Supported", "Required", "Requires_New")
 	default:
 		return p.Errorf(a.Off, "unknown directive %s", a.Name)
 	}
@@ -76,12 +78,19 @@ func (p *parser) applyDirectiveAttr(a scan.Attr) error {
 
 // sessionState normalizes an EnableSessionState value.
 func (p *parser) sessionState(a scan.Attr) (string, error) {
-	for _, v := range []string{"True", "ReadOnly", "False"} {
+	return p.oneOf(a, "True", "ReadOnly", "False")
+}
+
+// oneOf normalizes a's value to the one of values it equals, ignoring
+// case and surrounding white space.
+func (p *parser) oneOf(a scan.Attr, values ...string) (string, error) {
+	for _, v := range values {
 		if strings.EqualFold(strings.TrimSpace(a.Value), v) {
 			return v, nil
 		}
 	}
-	return "", p.Errorf(a.Off, "invalid EnableSessionState %q (want True, ReadOnly or False)", a.Value)
+	last := len(values) - 1
+	return "", p.Errorf(a.Off, "invalid %s %q (want %s or %s)", a.Name, a.Value, strings.Join(values[:last], ", "), values[last])
 }
 
 // nonEmpty returns a's value without surrounding white space, which must

@@ -29,10 +29,11 @@
 //
 // Directives. A directive block holds one or more attributes Name="Value",
 // Name='Value' or Name=Value (an unquoted value runs to the next white
-// space). Names and the values of EnableSessionState and Language are
-// case-insensitive:
+// space). Names and the values of EnableSessionState, Transaction and
+// Language are case-insensitive:
 //
 //	EnableSessionState   True, ReadOnly or False (stored in that spelling)
+//	Transaction          Not_Supported, Supported, Required or Requires_New (likewise)
 //	Language             Lua (checked, not stored)
 //	ContentType          any non-empty value (stored without surrounding space)
 //	Charset              any non-empty value (stored without surrounding space)

@@ -76,6 +76,9 @@ type Directives struct {
 	EnableSessionState string // "" (not given), "True", "ReadOnly" or "False"
 	ContentType        string // "" if not given; surrounding white space removed
 	Charset            string // "" if not given; surrounding white space removed
+	// Transaction is "" (not given: Not_Supported), "Not_Supported",
+	// "Supported", "Required" or "Requires_New" (docs/data.md).
+	Transaction string
 }
 
 // File is a parsed page or include file.

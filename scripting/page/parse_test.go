@@ -288,6 +288,11 @@ func TestParseDirectives(t *testing.T) {
 			want: Directives{EnableSessionState: "False", ContentType: "application/json"},
 		},
 		{
+			name: "Transaction, any case",
+			src:  `<%@ TRANSACTION = requires_new %>`,
+			want: Directives{Transaction: "Requires_New"},
+		},
+		{
 			name: "after a byte order mark",
 			src:  "\uFEFF<%@ Charset=\"utf-8\" %>",
 			want: Directives{Charset: "utf-8"},
@@ -325,7 +330,8 @@ func TestParseErrors(t *testing.T) {
 		{"empty expr no space", "<%=%>", 1, "empty expression"},
 
 		// Directives.
-		{"unknown directive", "<%@ Transaction=Required %>", 1, "unknown directive Transaction"},
+		{"unknown directive", "<%@ Transactional=Required %>", 1, "unknown directive Transactional"},
+		{"bad transaction", "<%@ Transaction=Always %>", 1, `invalid Transaction "Always" (want Not_Supported, Supported, Required or Requires_New)`},
 		{"bad session state", "<%@ EnableSessionState=Maybe %>", 1, "invalid EnableSessionState"},
 		{"bad language", "<%@ Language=VBScript %>", 1, "unsupported Language"},
 		{"empty content type", `<%@ ContentType="" %>`, 1, "non-empty"},
