@@ -24,15 +24,7 @@ func BenchmarkServePageMemoryWatch(b *testing.B) {
 }
 
 func benchPage(b *testing.B, srv *Server) {
-	req := httptest.NewRequest("GET", "/table.lasp?name=%3Cb%3EBench%3C%2Fb%3E", nil)
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		srv.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatalf("status %d: %s", w.Code, w.Body)
-		}
-	}
+	benchGet(b, srv, "/table.lasp?name=%3Cb%3EBench%3C%2Fb%3E")
 }
 
 // BenchmarkServePageSession is BenchmarkServePage for a client that has a
