@@ -33,9 +33,10 @@ type Config struct {
 
 	// Dir is the application's directory on disk. With Root nil it is the
 	// application: set Dir alone to serve a directory. With Root set it
-	// says where Root was opened from, and is used only by Server.MapPath;
-	// empty then means Root has no directory on disk, and MapPath answers
-	// slash-separated paths relative to the root.
+	// says where Root was opened from: Server.MapPath answers paths under
+	// it, and its data/ holds SQLite databases and saved uploads. Empty
+	// then means Root has no directory on disk: MapPath answers
+	// slash-separated paths relative to the root, and data/ is not there.
 	Dir string
 
 	// Dev reloads changed pages and shows detailed error pages.
