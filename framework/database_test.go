@@ -293,8 +293,8 @@ if Request.QueryString["fail"] then error("outer fails") end %>`,
 	}
 }
 
-// TestTransactionsConcurrent: 50 transactional pages inserting at once
-// leave exactly 50 rows, without a "database is locked".
+// TestTransactionsConcurrent: 50 pages inserting at once, half of them in
+// a transaction, leave exactly 50 rows, without a "database is locked".
 func TestTransactionsConcurrent(t *testing.T) {
 	t.Parallel()
 	for _, k := range dbKinds {
@@ -305,13 +305,19 @@ func TestTransactionsConcurrent(t *testing.T) {
 				"add.lasp": `<%@ Transaction="Required" EnableSessionState="False" %><% local db = Server.CreateObject("Lasp.Database") db:Open("main")
 local before = db:QueryRow("SELECT COUNT(*) AS n FROM items").n
 db:Execute("INSERT INTO items (name) VALUES ({1})", Request.QueryString["i"]) %><%= before >= 0 %>`,
+				"auto.lasp": `<%@ EnableSessionState="False" %><% local db = Server.CreateObject("Lasp.Database") db:Open("main")
+db:Execute("INSERT INTO items (name) VALUES ({1})", Request.QueryString["i"]) %>`,
 			})
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			var failures []string
 			for i := range 50 {
 				wg.Go(func() {
-					status, body := a.get(t, fmt.Sprintf("/add.lasp?i=%d", i))
+					page := "add" // half of them in a transaction, half autocommit
+					if i%2 == 1 {
+						page = "auto"
+					}
+					status, body := a.get(t, fmt.Sprintf("/%s.lasp?i=%d", page, i))
 					if status != 200 {
 						mu.Lock()
 						failures = append(failures, fmt.Sprintf("%d: %s", status, body))
