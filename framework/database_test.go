@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"lasp/internal/pgtest"
 )
@@ -25,6 +26,7 @@ type dbKind struct {
 	param  func(i int) string
 	serial string // an auto-increment primary key column
 	series string // SELECT of the numbers 1..n ({1})
+	slow   string // a query that runs for many seconds
 }
 
 var dbKinds = []dbKind{
@@ -37,6 +39,7 @@ var dbKinds = []dbKind{
 		param:  func(int) string { return "?" },
 		serial: "id INTEGER PRIMARY KEY",
 		series: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {1}) SELECT x FROM c",
+		slow:   "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1e10) SELECT max(x) FROM c",
 	},
 	{
 		name: "postgres",
@@ -48,6 +51,7 @@ var dbKinds = []dbKind{
 		param:  func(i int) string { return "$" + strconv.Itoa(i) },
 		serial: "id SERIAL PRIMARY KEY",
 		series: "SELECT generate_series(1, {1}::int) AS x",
+		slow:   "SELECT pg_sleep(30)",
 	},
 }
 
@@ -62,6 +66,7 @@ func dbApp(t *testing.T, k dbKind, files map[string]string, configure ...func(*C
 	for name, src := range files {
 		src = strings.ReplaceAll(src, "{serial}", k.serial)
 		src = strings.ReplaceAll(src, "{series}", k.series)
+		src = strings.ReplaceAll(src, "{slow}", k.slow)
 		for i := 1; i <= 9; i++ {
 			src = strings.ReplaceAll(src, "{"+strconv.Itoa(i)+"}", k.param(i))
 		}
@@ -119,6 +124,7 @@ local row = db:QueryRow("SELECT name FROM items WHERE name = {1}", Request.Query
 				"bad.lasp":   "<% local db = Server.CreateObject(\"Lasp.Database\") db:Open(\"main\")\ndb:Execute(\"INSERT INTO nope VALUES (1)\") %>",
 				"many.lasp":  `<% local db = Server.CreateObject("Lasp.Database") db:Open("main") local n = #db:Query("{series}", tonumber(Request.QueryString["n"])) %><%= n %>`,
 				"table.lasp": `<% local db = Server.CreateObject("Lasp.Database") db:Open("main") db:Execute("SELECT {1}", {1, 2}) %>`,
+				"slow.lasp":  `<% Server.ScriptTimeout = 0.5 local db = Server.CreateObject("Lasp.Database") db:Open("main") db:Query("{slow}") %>`,
 			}, func(c *Config) { c.Dev = true })
 			got := mustFetch(t, a, a.Client(), "/add.lasp?name=pen&price=2.5")
 			if k.name == "sqlite" && got != "1 1" || k.name == "postgres" && got != "1 nil" {
@@ -150,6 +156,14 @@ local row = db:QueryRow("SELECT name FROM items WHERE name = {1}", Request.Query
 			}
 			if status, body := a.get(t, "/table.lasp"); status != 500 || !strings.Contains(body, "parameter 1 must be nil, a boolean, a number or a string") {
 				t.Errorf("a table as a parameter: %d\n%s", status, body)
+			}
+			// The page's timeout cancels its query.
+			start := time.Now()
+			if status, body := a.get(t, "/slow.lasp"); status != 500 || !strings.Contains(body, "script timeout") {
+				t.Errorf("a query past the script timeout: %d\n%s", status, body)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("the query ran on for %v after the page's timeout of 0.5s", d)
 			}
 		})
 	}
