@@ -107,6 +107,10 @@ type Config struct {
 	// relative to Dir) or postgres://… (docs/data.md).
 	Databases map[string]string
 
+	// NoAccessLog turns off the access log: by default every request
+	// logs one line (msg=request) at Info (docs/operations.md).
+	NoAccessLog bool
+
 	// Logger receives request logs, script errors and Lua print output.
 	// Nil means slog.Default().
 	Logger *slog.Logger

@@ -119,7 +119,7 @@ func (s *Server) customError(w http.ResponseWriter, r *http.Request, id string, 
 		}
 		return false
 	}
-	req := &request{r: r, w: rw.w, maxBody: s.cfg.MaxRequestBody}
+	req := &request{r: r, w: rw.client(), maxBody: s.cfg.MaxRequestBody}
 	defer s.closeRequest(req, id)
 	env := s.newEnv(envOptions{ctx: r.Context(), id: id, page: true, req: req, rw: rw,
 		noSession: errorPageNoSession, status: http.StatusInternalServerError, lastError: se})
@@ -165,7 +165,7 @@ func (s *Server) notFoundPage(r *http.Request, id string, rw *response) bool {
 		return false
 	}
 	defer release()
-	req := s.newRequest(rw.w, r, nil)
+	req := s.newRequest(rw.client(), r, nil)
 	defer s.closeRequest(req, id)
 	env := s.newEnv(envOptions{ctx: r.Context(), id: id, page: true, req: req, rw: rw,
 		noSession: errorPageNoSession, status: http.StatusNotFound})

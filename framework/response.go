@@ -5,14 +5,27 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"time"
 
 	"lasp/scripting"
 )
 
 // response adapts http.ResponseWriter to scripting.Response and io.Writer.
 type response struct {
-	w         http.ResponseWriter
+	w         http.ResponseWriter // the client's, through meter when the access log is on
 	committed bool
+	meter     meter         // counts the response for the access log
+	waited    time.Duration // waiting for the session's lock, for the access log
+}
+
+// client is the client's own http.ResponseWriter, for reading the body
+// (http.MaxBytesReader asks it to close the connection after a body that
+// is too large).
+func (r *response) client() http.ResponseWriter {
+	if r.w == &r.meter {
+		return r.meter.ResponseWriter
+	}
+	return r.w
 }
 
 var _ scripting.Response = (*response)(nil)

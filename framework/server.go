@@ -175,8 +175,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.leave()
 	id := s.requestID()
 	rw := &response{w: w}
+	if !s.cfg.NoAccessLog {
+		start := time.Now()
+		rw.meter.ResponseWriter, rw.w = w, &rw.meter
+		defer s.logRequest(r, id, rw, start) // also when a failure aborts the response
+	}
 	if err := s.serve(rw, r, id); err != nil {
-		s.fail(w, r, id, rw, err)
+		s.fail(rw.w, r, id, rw, err)
 	}
 }
 
@@ -251,7 +256,7 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 		return err
 	}
 	defer release()
-	req := s.newRequest(rw.w, r, query)
+	req := s.newRequest(rw.client(), r, query)
 	defer s.closeRequest(req, id)
 	g, err := s.start(r.Context(), id)
 	if err != nil {

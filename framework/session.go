@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"lasp/framework/session"
 	"lasp/scope"
@@ -132,7 +133,12 @@ func (s *Server) declaredIn(g *global, v *view) func(context.Context, string) (s
 func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string, readOnly bool, req scripting.Request) (*view, error) {
 	v := &view{s: s, g: g, rw: rw}
 	q := &v.q
-	if err := q.Begin(r.Context(), s.sessions, rw.w, r, session.Use{ReadOnly: readOnly, Page: v, Name: r.URL.Path}); err != nil {
+	start := time.Now()
+	err := q.Begin(r.Context(), s.sessions, rw.w, r, session.Use{ReadOnly: readOnly, Page: v, Name: r.URL.Path})
+	if !readOnly && (err != nil || q.Found()) {
+		rw.waited = time.Since(start) // for its session's lock (access log)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if q.Found() || !g.eagerSessions {
@@ -142,7 +148,7 @@ func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string,
 	// write to Session even on a ReadOnly page, and its headers and cookies
 	// go out with the page; text it writes is dropped. It reads the page's
 	// request: one body, read once.
-	err := q.Start(func() error {
+	err = q.Start(func() error {
 		start := s.newEnv(envOptions{id: id, g: g, req: req, rw: rw, v: v})
 		return s.engine.RunEvent(r.Context(), g.page, "Session_OnStart", start)
 	})

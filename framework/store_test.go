@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -257,6 +258,20 @@ func TestFrameset(t *testing.T) {
 	}
 	if got["false"].body != "free" || got["false"].after >= 2*time.Second {
 		t.Errorf("the False page: %+v", got["false"])
+	}
+	// The access log says how long the True page waited for its session.
+	var waited time.Duration
+	for line := range strings.Lines(a.log.String()) {
+		var l struct {
+			Msg, Path string
+			Wait      time.Duration `json:"session_wait"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "request" && l.Path == "/true.lasp" {
+			waited = l.Wait
+		}
+	}
+	if waited < time.Second {
+		t.Errorf("the access log's session_wait for /true.lasp: %v, want over a second", waited)
 	}
 }
 

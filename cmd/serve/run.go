@@ -59,6 +59,7 @@ type options struct {
 	// no limit.
 	memoryLimit int64
 	databases   map[string]string // -database NAME=URL
+	accessLog   bool
 }
 
 // autoMemoryLimit stands for the default -memory-limit, worked out from
@@ -115,6 +116,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	o.maxRequestBody = 32 << 20
 	fset.Var(sizeValue{&o.maxRequestBody}, "max-request-body", "the largest request body, uploads included, as a `size` (bytes, or with KiB, MiB, GiB); larger answers 413")
 	fset.Var(databasesValue{&o.databases}, "database", "a named database for Lasp.Database:Open(NAME), as `NAME=URL` (sqlite:PATH or postgres://…); repeat for several (LASP_DATABASE takes several, separated by spaces)")
+	fset.BoolVar(&o.accessLog, "access-log", true, "log one line per request (msg=request: method, path, status, bytes, duration, request id, session wait)")
 	o.memoryLimit = autoMemoryLimit
 	fset.Var(sizeValue{&o.memoryLimit}, "memory-limit", "the memory the server may use, as a `size`: a page that drives it past this is stopped, and new pages answer 503 while memory is short; 0 means no limit (default: 3/4 of physical memory or of the cgroup's limit, less under an address-space limit)")
 	fset.Usage = func() {
@@ -249,6 +251,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		MaxRequestBody:   o.maxRequestBody,
 		MemoryLimit:      memoryLimit,
 		Databases:        o.databases,
+		NoAccessLog:      !o.accessLog,
 		Logger:           logger,
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -182,6 +183,31 @@ func TestServeAnswers(t *testing.T) {
 	}
 }
 
+// TestAccessLog: one line per request by default (msg=request, with the
+// method, path, status, bytes, duration and request ID), none with
+// -access-log=false.
+func TestAccessLog(t *testing.T) {
+	root := t.TempDir()
+	writeApp(t, root, map[string]string{"index.lasp": `<p>Hello</p>`})
+	on := startServe(t, []string{"-root", root, "-addr", "127.0.0.1:0"}, nil)
+	get(t, http.DefaultClient, on.url+"/")
+	get(t, http.DefaultClient, on.url+"/missing")
+	logs := on.stderr.String()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`level=INFO msg=request method=GET path=/ status=200 bytes=12 duration=\S+ request_id=\S+-1\n`),
+		regexp.MustCompile(`level=INFO msg=request method=GET path=/missing status=404 bytes=\d+ duration=\S+ request_id=\S+-2\n`),
+	} {
+		if !want.MatchString(logs) {
+			t.Errorf("no line matching %s in the log:\n%s", want, logs)
+		}
+	}
+	off := startServe(t, []string{"-root", root, "-addr", "127.0.0.1:0", "-access-log=false"}, nil)
+	get(t, http.DefaultClient, off.url+"/")
+	if logs := off.stderr.String(); strings.Contains(logs, "msg=request") {
+		t.Errorf("-access-log=false still logs requests:\n%s", logs)
+	}
+}
+
 func TestShutdown(t *testing.T) {
 	s := startServe(t, []string{"-root", t.TempDir(), "-addr", "127.0.0.1:0"}, nil)
 
@@ -205,7 +231,7 @@ func TestShutdown(t *testing.T) {
 }
 
 func TestParseOptions(t *testing.T) {
-	defaults := options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"}
+	defaults := options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true}
 	allEnv := map[string]string{
 		"LASP_ROOT":           "/srv/app",
 		"LASP_ADDR":           "0.0.0.0:9000",
@@ -223,17 +249,17 @@ func TestParseOptions(t *testing.T) {
 		{
 			name: "session timeout",
 			args: []string{"-session-timeout", "90m"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 90 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 90 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
 		},
 		{
 			name: "session timeout variable",
 			env:  map[string]string{"LASP_SESSION_TIMEOUT": "5m"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 5 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 5 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
 		},
 		{
 			name: "cookie store",
 			args: []string{"-session-store", "cookie", "-keys", "k"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "cookie", keys: "k", applicationStore: "memory"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "cookie", keys: "k", applicationStore: "memory", accessLog: true},
 		},
 		{name: "cookie store without keys", env: map[string]string{"LASP_SESSION_STORE": "cookie"}, wantErr: "LASP_SESSION_STORE cookie needs -keys"},
 		{name: "unknown application store", args: []string{"-application-store", "disk"}, wantErr: `-application-store: unknown application store "disk"`},
@@ -242,24 +268,24 @@ func TestParseOptions(t *testing.T) {
 		{
 			name: "flags",
 			args: []string{"-root", "app", "-addr", "127.0.0.1:0", "-dev", "-script-timeout", "2m"},
-			want: options{root: "app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 2 * time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
+			want: options{root: "app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 2 * time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
 		},
 		{
 			name: "environment",
 			env:  allEnv,
-			want: options{root: "/srv/app", addr: "0.0.0.0:9000", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
+			want: options{root: "/srv/app", addr: "0.0.0.0:9000", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
 		},
 		{
 			name: "flags win over environment",
 			args: []string{"-root", "app", "-addr", "127.0.0.1:0", "-dev=false", "-script-timeout", "1m"},
 			env:  allEnv,
-			want: options{root: "app", addr: "127.0.0.1:0", dev: false, scriptTimeout: time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
+			want: options{root: "app", addr: "127.0.0.1:0", dev: false, scriptTimeout: time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
 		},
 		{
 			name: "one flag, the rest from the environment",
 			args: []string{"-addr", "127.0.0.1:0"},
 			env:  allEnv,
-			want: options{root: "/srv/app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
+			want: options{root: "/srv/app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
 		},
 		{
 			name: "empty variables count as unset",
@@ -270,7 +296,7 @@ func TestParseOptions(t *testing.T) {
 			name: "a bad variable behind a flag is ignored",
 			args: []string{"-script-timeout", "3s"},
 			env:  map[string]string{"LASP_SCRIPT_TIMEOUT": "soon"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 3 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 3 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
 		},
 		{name: "bad duration flag", args: []string{"-script-timeout", "soon"}, wantErr: "-script-timeout"},
 		{name: "bad bool flag", args: []string{"-dev=maybe"}, wantErr: "-dev"},
@@ -284,13 +310,13 @@ func TestParseOptions(t *testing.T) {
 		{
 			name: "sizes",
 			args: []string{"-memory-limit", "512MiB", "-max-request-body", "1MiB"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory",
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true,
 				maxRequestBody: 1 << 20, memoryLimit: 512 << 20},
 		},
 		{
 			name: "no memory limit",
 			env:  map[string]string{"LASP_MEMORY_LIMIT": "0"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory",
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true,
 				maxRequestBody: 32 << 20, memoryLimit: 0},
 		},
 		{name: "bad size", args: []string{"-memory-limit", "lots"}, wantErr: `invalid value "lots" for flag -memory-limit`},
@@ -300,13 +326,13 @@ func TestParseOptions(t *testing.T) {
 			name: "databases, from flags and the environment",
 			args: []string{"-database", "shop=sqlite:data/shop.db", "-database", "farm=postgres://u:p@db/farm"},
 			env:  map[string]string{"LASP_DATABASE": "ignored=sqlite:data/x.db"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory",
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true,
 				databases: map[string]string{"shop": "sqlite:data/shop.db", "farm": "postgres://u:p@db/farm"}},
 		},
 		{
 			name: "databases from the environment",
 			env:  map[string]string{"LASP_DATABASE": "a=sqlite:/var/a.db  b=sqlite:data/b.db"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory",
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true,
 				databases: map[string]string{"a": "sqlite:/var/a.db", "b": "sqlite:data/b.db"}},
 		},
 		{name: "database without a name", args: []string{"-database", "sqlite:data/x.db"}, wantErr: `want NAME=URL`},
