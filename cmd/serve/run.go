@@ -60,6 +60,7 @@ type options struct {
 	memoryLimit int64
 	databases   map[string]string // -database NAME=URL
 	accessLog   bool
+	version     bool // -version: print it and exit
 }
 
 // autoMemoryLimit stands for the default -memory-limit, worked out from
@@ -90,6 +91,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if opts.version {
+		_, err := fmt.Fprintln(stdout, version())
+		return err
+	}
 	return serve(ctx, opts, stdout, stderr)
 }
 
@@ -116,6 +121,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	o.maxRequestBody = 32 << 20
 	fset.Var(sizeValue{&o.maxRequestBody}, "max-request-body", "the largest request body, uploads included, as a `size` (bytes, or with KiB, MiB, GiB); larger answers 413")
 	fset.Var(databasesValue{&o.databases}, "database", "a named database for Lasp.Database:Open(NAME), as `NAME=URL` (sqlite:PATH or postgres://…); repeat for several (LASP_DATABASE takes several, separated by spaces)")
+	fset.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 	fset.BoolVar(&o.accessLog, "access-log", true, "log one line per request (msg=request: method, path, status, bytes, duration, request id, session wait)")
 	o.memoryLimit = autoMemoryLimit
 	fset.Var(sizeValue{&o.memoryLimit}, "memory-limit", "the memory the server may use, as a `size`: a page that drives it past this is stopped, and new pages answer 503 while memory is short; 0 means no limit (default: 3/4 of physical memory or of the cgroup's limit, less under an address-space limit)")

@@ -735,3 +735,36 @@ func TestMaxRequestBody(t *testing.T) {
 		})
 	}
 }
+
+// TestVersion: -version prints the module version, the VCS revision the
+// binary was built from (when built in a git checkout) and the Go version.
+func TestVersion(t *testing.T) {
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"-version"}, mapEnv(nil), &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^lasp serve \S+ .*go1\.\d+`).MatchString(stdout.String()) {
+		t.Errorf("-version in the test binary: %q", stdout.String())
+	}
+	if testing.Short() {
+		return
+	}
+	// Built as a user builds it: go build stamps the VCS revision unless
+	// told not to (GOFLAGS=-buildvcs=false here and there).
+	bin := filepath.Join(t.TempDir(), "serve")
+	if b, err := exec.Command("go", "build", "-buildvcs=auto", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	out, err := exec.Command(bin, "-version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s", out)
+	want := `^lasp serve \S+ `
+	if rev, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		want += strings.TrimSpace(string(rev)) + ` \S+( modified)? `
+	}
+	if !regexp.MustCompile(want + `go1\.\d+.*\n$`).Match(out) {
+		t.Errorf("serve -version = %q, want it to match %s", out, want)
+	}
+}
