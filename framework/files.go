@@ -291,6 +291,12 @@ func (c *etagCache) load(k hashKey) (string, bool) {
 	return v.(string), true
 }
 
+// clear forgets every ETag (the files may have changed: Server.Restart).
+func (c *etagCache) clear() {
+	c.m.Clear()
+	c.n.Store(0)
+}
+
 func (c *etagCache) store(k hashKey, etag string) {
 	if c != nil && c.n.Add(1) <= maxHashETags {
 		c.m.Store(k, etag)

@@ -131,7 +131,7 @@ func (s *Server) start(ctx context.Context, id string) (*global, error) {
 	s.startMu.Lock()
 	defer s.startMu.Unlock()
 	if s.cfg.Dev && s.changed(s.g.Load()) {
-		s.restart(ctx)
+		s.restart(ctx, "global.lasa changed: restarting the application")
 	}
 	g := s.g.Load()
 	if s.globalErr != nil {
@@ -169,10 +169,25 @@ func (s *Server) claimStart(ctx context.Context) bool {
 	return first
 }
 
+// Restart restarts the application, as an edit of global.lasa does under
+// Dev: the sessions kept in this process end (Session_OnEnd), then
+// Application_OnEnd runs, Application is emptied, and global.lasa, pages,
+// includes and modules are read again from the files as they are now; the
+// next request runs Application_OnStart. Requests keep being served
+// meanwhile. serve calls it on SIGHUP (docs/operations.md).
+func (s *Server) Restart(ctx context.Context) {
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
+	s.engine.Reload()
+	s.routes.Clear()
+	s.etags.clear()
+	s.restart(ctx, "restarting the application")
+}
+
 // restart ends the application (every session, then Application_OnEnd),
 // empties Application and loads global.lasa again. s.startMu is held.
-func (s *Server) restart(ctx context.Context) {
-	s.log.Info("global.lasa changed: restarting the application")
+func (s *Server) restart(ctx context.Context, why string) {
+	s.log.Info(why)
 	if s.inProcess() {
 		s.sessions.Close(ctx) // sessions in a cookie or in Redis outlive a restart
 	}

@@ -302,6 +302,20 @@ func (e *Engine) checkLibs() {
 	}
 }
 
+// Reload forgets every compiled page and module, so that the next request
+// compiles them again from the files as they are then, and retires the
+// idle Lua states (their modules are loaded). Runs in progress finish as
+// they began. It is what a restart of the application does (SIGHUP).
+func (e *Engine) Reload() {
+	e.mu.Lock()
+	clear(e.pages)
+	clear(e.modules)
+	clear(e.modSt)
+	e.libs = nil
+	e.mu.Unlock()
+	e.gen.Add(1)
+}
+
 // CheckComponents reports a component list New would refuse.
 func CheckComponents(list []Component) error {
 	_, err := components(list, nil)

@@ -11,10 +11,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"lasp/framework"
@@ -284,12 +286,27 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
+	// SIGHUP restarts the application, as an edit of global.lasa does.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	var errs []error
-	select {
-	case err := <-served: // Serve never returns nil
-		errs = append(errs, fmt.Errorf("serve: %w", err))
-	case <-ctx.Done():
-		logger.Info("shutting down", "timeout", shutdownTimeout)
+wait:
+	for {
+		select {
+		case err := <-served: // Serve never returns nil
+			errs = append(errs, fmt.Errorf("serve: %w", err))
+			break wait
+		case <-ctx.Done():
+			logger.Info("shutting down", "timeout", shutdownTimeout)
+			break wait
+		case <-hup:
+			logger.Info("SIGHUP")
+			restartCtx, cancel := context.WithTimeout(ctx, shutdownTimeout)
+			app.Restart(restartCtx)
+			cancel()
+		}
 	}
 
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
