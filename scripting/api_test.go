@@ -1886,6 +1886,12 @@ end %>`,
 			want: "page aborted",
 		},
 		{
+			name:  "a handler may write text and use the page's includes",
+			files: map[string]string{"done.inc": `done<% Response.Write("!") %>`},
+			page:  `<%@ Transaction="Required" %>page <% function OnTransactionCommit() %>then <!--#include file="done.inc"--><% end %>`,
+			want:  "page then done!",
+		},
+		{
 			name: "SetComplete undoes SetAbort",
 			page: `<%@ Transaction="Required" %><% ObjectContext.SetAbort() ObjectContext.SetComplete() %>page<script runat="server">function OnTransactionCommit() Response.Write(" committed") end</script>`,
 			want: "page committed",

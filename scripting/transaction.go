@@ -101,6 +101,10 @@ func (r *run) endTransaction(L *lua.LState, pageErr error) error {
 	}
 	// The outcome is decided: a handler that fails cannot undo it, so its
 	// error is logged and the page answers with what it wrote.
+	// The handler runs in the first page's environment, as its body did
+	// (an include in it needs them).
+	r.page, r.globals = r.first, r.tx.globals
+	defer func() { r.globals = nil }()
 	if err := r.protected(func() { L.Push(fn); L.Call(0, 0) }); err != nil {
 		r.env.Log.Error(handler+" failed", "request_id", r.env.RequestID, "page", r.first.Name, "outcome", r.tx.outcome, "err", err.Error())
 	}
