@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -106,6 +108,19 @@ type Config struct {
 	// (serve's -database NAME=URL): NAME → sqlite:PATH (absolute, or
 	// relative to Dir) or postgres://… (docs/data.md).
 	Databases map[string]string
+
+	// TrustedProxies are the proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (REMOTE_ADDR, HTTPS, the session
+	// cookie's Secure); from any other peer those headers are ignored.
+	TrustedProxies []netip.Prefix
+
+	// CrossOrigin guards unsafe methods (POST, PUT, DELETE …) against
+	// cross-site request forgery with Go's http.CrossOriginProtection: a
+	// browser's request from another origin answers 403. Nil means the
+	// default protection, with no trusted origin; set AllowCrossOrigin to
+	// turn it off.
+	CrossOrigin      *http.CrossOriginProtection
+	AllowCrossOrigin bool
 
 	// NoAccessLog turns off the access log: by default every request
 	// logs one line (msg=request) at Info (docs/operations.md).

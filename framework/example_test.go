@@ -18,7 +18,10 @@ import (
 var embedded embed.FS
 
 // An application embedded in the binary with go:embed, mounted under /app/
-// of an ordinary Go router.
+// of an ordinary Go router. Its pages build links from APPL_PATH, the
+// application's root as the client sees it ("/app/" here), and the
+// framework's own directory redirects are relative, so both stay under
+// the prefix.
 func ExampleNew() {
 	root, err := fs.Sub(embedded, "testdata/exampleapp")
 	if err != nil {
@@ -34,7 +37,7 @@ func ExampleNew() {
 	defer ts.Close()
 	defer app.Close(context.Background())
 
-	for _, path := range []string{"/app/hello.lasp", "/app/hello.lasp?name=%3CGopher%3E", "/app/lib/greet.lua"} {
+	for _, path := range []string{"/app/hello.lasp", "/app/hello.lasp?name=%3CGopher%3E", "/app/menu.lasp", "/app/lib/greet.lua"} {
 		res, err := http.Get(ts.URL + path)
 		if err != nil {
 			log.Fatal(err)
@@ -49,5 +52,6 @@ func ExampleNew() {
 	// Output:
 	// 200 Hello, world!
 	// 200 Hello, &lt;Gopher&gt;!
+	// 200 <a href="/app/hello.lasp">hello</a>
 	// 404
 }

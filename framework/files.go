@@ -302,3 +302,29 @@ func (c *etagCache) store(k hashKey, etag string) {
 		c.m.Store(k, etag)
 	}
 }
+
+// mountPrefix is the part of the client's URL path in front of r.URL.Path,
+// as sent (escaped): "/app" when the application is mounted with
+// http.StripPrefix("/app", …), "" at the root.
+func mountPrefix(r *http.Request) string {
+	sent, _, _ := strings.Cut(r.RequestURI, "?")
+	if u, err := url.ParseRequestURI(sent); err == nil && u.Host != "" {
+		sent = u.EscapedPath() // absolute-form, as sent to a proxy
+	}
+	if p, ok := strings.CutSuffix(sent, r.URL.EscapedPath()); ok && strings.HasPrefix(p, "/") {
+		return p
+	}
+	return ""
+}
+
+// localRedirect is the Location of a redirect from r's URL to the
+// directory to (an escaped path from the root): relative ("sub/", as
+// http.FileServer writes it), so that it stays under a mount prefix, when
+// r.URL.Path names the same directory without its slash.
+func localRedirect(r *http.Request, to string) string {
+	dir := strings.TrimSuffix(to, "/")
+	if r.URL.EscapedPath() == dir {
+		return dir[strings.LastIndex(dir, "/")+1:] + "/"
+	}
+	return to
+}

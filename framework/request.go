@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"lasp/framework/session"
 	"lasp/scripting"
 )
 
@@ -84,7 +85,9 @@ func (q *request) ServerVariable(name string) (string, bool) {
 	case "REQUEST_METHOD":
 		return r.Method, true
 	case "URL", "PATH_INFO", "SCRIPT_NAME":
-		return r.URL.Path, true
+		return mountPrefix(r) + r.URL.Path, true
+	case "APPL_PATH":
+		return mountPrefix(r) + "/", true
 	case "QUERY_STRING":
 		return r.URL.RawQuery, true
 	case "REQUEST_URI":
@@ -122,7 +125,7 @@ func (q *request) ServerVariable(name string) (string, bool) {
 	case "SERVER_SOFTWARE":
 		return "Lasp", true
 	case "HTTPS":
-		if r.TLS != nil {
+		if session.Secure(r) {
 			return "on", true
 		}
 		return "off", true

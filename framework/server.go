@@ -28,11 +28,13 @@ import (
 
 // Server is a Lasp application as an http.Handler.
 type Server struct {
-	cfg    Config
-	fsys   fs.FS
-	root   *os.Root // the directory New opened as fsys (Config.Dir); nil: Config.Root
-	log    *slog.Logger
-	engine *scripting.Engine
+	cfg  Config
+	fsys fs.FS
+	root *os.Root // the directory New opened as fsys (Config.Dir); nil: Config.Root
+	// crossOrigin refuses cross-origin unsafe requests; nil when allowed.
+	crossOrigin *http.CrossOriginProtection
+	log         *slog.Logger
+	engine      *scripting.Engine
 
 	idPrefix string
 	seq      atomic.Uint64
@@ -122,13 +124,14 @@ func New(cfg Config) (*Server, error) {
 	var id [4]byte
 	rand.Read(id[:])
 	s := &Server{
-		cfg:        cfg,
-		fsys:       cfg.Root,
-		root:       root,
-		log:        cfg.Logger,
-		idPrefix:   hex.EncodeToString(id[:]),
-		bodyMemory: semaphore.NewWeighted(cfg.MaxBodyMemory),
-		app:        scope.NewContents("Application"),
+		cfg:         cfg,
+		fsys:        cfg.Root,
+		root:        root,
+		crossOrigin: crossOrigin(cfg),
+		log:         cfg.Logger,
+		idPrefix:    hex.EncodeToString(id[:]),
+		bodyMemory:  semaphore.NewWeighted(cfg.MaxBodyMemory),
+		app:         scope.NewContents("Application"),
 		engine: scripting.New(scripting.Config{
 			FS:            cfg.Root,
 			Dir:           cfg.Dir,
@@ -173,6 +176,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.leave()
+	r = s.fromProxy(r)
 	id := s.requestID()
 	rw := &response{w: w}
 	if !s.cfg.NoAccessLog {
@@ -180,9 +184,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rw.meter.ResponseWriter, rw.w = w, &rw.meter
 		defer s.logRequest(r, id, rw, start) // also when a failure aborts the response
 	}
+	if s.crossOrigin != nil {
+		if err := s.crossOrigin.Check(r); err != nil {
+			s.log.Warn("cross-origin request refused", "request_id", id, "method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+			http.Error(rw.w, "403 Forbidden: cross-origin request", http.StatusForbidden)
+			return
+		}
+	}
 	if err := s.serve(rw, r, id); err != nil {
 		s.fail(rw.w, r, id, rw, err)
 	}
+}
+
+// crossOrigin is the cross-origin protection of cfg: its own, the default,
+// or none.
+func crossOrigin(cfg Config) *http.CrossOriginProtection {
+	switch {
+	case cfg.AllowCrossOrigin:
+		return nil
+	case cfg.CrossOrigin != nil:
+		return cfg.CrossOrigin
+	}
+	return http.NewCrossOriginProtection()
 }
 
 // enter counts a request in, unless the server is closing.
@@ -230,11 +253,14 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 		return err
 	}
 	if t.redirect != "" {
-		to := t.redirect
+		to := localRedirect(r, t.redirect)
 		if r.URL.RawQuery != "" {
 			to += "?" + r.URL.RawQuery
 		}
-		http.Redirect(rw.w, r, to, http.StatusMovedPermanently)
+		// Not http.Redirect: it would resolve a relative URL against
+		// r.URL.Path, which has lost a mount's prefix.
+		rw.w.Header().Set("Location", to)
+		rw.w.WriteHeader(http.StatusMovedPermanently)
 		return nil
 	}
 	if !t.page {

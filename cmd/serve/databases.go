@@ -3,9 +3,12 @@ package main
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 )
+
+// Flag values that are lists: -database, -trusted-proxies, -trusted-origins.
 
 // databasesValue is -database NAME=URL, a flag.Value given once per
 // database; one value may hold several separated by spaces, as
@@ -39,6 +42,61 @@ func (v databasesValue) Set(s string) error {
 			return fmt.Errorf("database %s is given twice", name)
 		}
 		(*v.m)[name] = url
+	}
+	return nil
+}
+
+// prefixesValue is -trusted-proxies: comma-separated CIDRs or single
+// addresses.
+type prefixesValue struct{ p *[]netip.Prefix }
+
+func (v prefixesValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	var parts []string
+	for _, p := range *v.p {
+		parts = append(parts, p.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v prefixesValue) Set(s string) error {
+	*v.p = nil
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return fmt.Errorf("%q is neither a CIDR (10.0.0.0/8) nor an address", f)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		*v.p = append(*v.p, p.Masked())
+	}
+	return nil
+}
+
+// listValue is a comma-separated list (-trusted-origins).
+type listValue struct{ l *[]string }
+
+func (v listValue) String() string {
+	if v.l == nil {
+		return ""
+	}
+	return strings.Join(*v.l, ",")
+}
+
+func (v listValue) Set(s string) error {
+	*v.l = nil
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			*v.l = append(*v.l, f)
+		}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -63,6 +64,10 @@ type options struct {
 	databases   map[string]string // -database NAME=URL
 	accessLog   bool
 	version     bool // -version: print it and exit
+
+	trustedProxies []netip.Prefix
+	trustedOrigins []string
+	crossOrigin    bool // -cross-origin-protection
 }
 
 // autoMemoryLimit stands for the default -memory-limit, worked out from
@@ -123,6 +128,9 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	o.maxRequestBody = 32 << 20
 	fset.Var(sizeValue{&o.maxRequestBody}, "max-request-body", "the largest request body, uploads included, as a `size` (bytes, or with KiB, MiB, GiB); larger answers 413")
 	fset.Var(databasesValue{&o.databases}, "database", "a named database for Lasp.Database:Open(NAME), as `NAME=URL` (sqlite:PATH or postgres://…); repeat for several (LASP_DATABASE takes several, separated by spaces)")
+	fset.Var(prefixesValue{&o.trustedProxies}, "trusted-proxies", "comma-separated `CIDRs` (or addresses) of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (REMOTE_ADDR, HTTPS, Secure cookies)")
+	fset.BoolVar(&o.crossOrigin, "cross-origin-protection", true, "refuse (403) unsafe requests (POST, PUT, DELETE …) that a browser sends from another origin")
+	fset.Var(listValue{&o.trustedOrigins}, "trusted-origins", "comma-separated `origins` (https://partner.example) allowed to send unsafe requests across origins")
 	fset.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 	fset.BoolVar(&o.accessLog, "access-log", true, "log one line per request (msg=request: method, path, status, bytes, duration, request id, session wait)")
 	o.memoryLimit = autoMemoryLimit
@@ -247,6 +255,12 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		// the watch has to stop anything.
 		debug.SetMemoryLimit(memoryLimit)
 	}
+	crossOrigin := http.NewCrossOriginProtection()
+	for _, origin := range o.trustedOrigins {
+		if err := crossOrigin.AddTrustedOrigin(origin); err != nil {
+			return &usageError{err: fmt.Errorf("-trusted-origins: %w", err)}
+		}
+	}
 	app, err := framework.New(framework.Config{
 		Keys:             keys,
 		Root:             root.FS(),
@@ -260,6 +274,9 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		MemoryLimit:      memoryLimit,
 		Databases:        o.databases,
 		NoAccessLog:      !o.accessLog,
+		TrustedProxies:   o.trustedProxies,
+		CrossOrigin:      crossOrigin,
+		AllowCrossOrigin: !o.crossOrigin,
 		Logger:           logger,
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,7 +232,7 @@ func TestShutdown(t *testing.T) {
 }
 
 func TestParseOptions(t *testing.T) {
-	defaults := options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true}
+	defaults := options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true}
 	allEnv := map[string]string{
 		"LASP_ROOT":           "/srv/app",
 		"LASP_ADDR":           "0.0.0.0:9000",
@@ -249,17 +250,17 @@ func TestParseOptions(t *testing.T) {
 		{
 			name: "session timeout",
 			args: []string{"-session-timeout", "90m"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 90 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 90 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true},
 		},
 		{
 			name: "session timeout variable",
 			env:  map[string]string{"LASP_SESSION_TIMEOUT": "5m"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 5 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 5 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true},
 		},
 		{
 			name: "cookie store",
 			args: []string{"-session-store", "cookie", "-keys", "k"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "cookie", keys: "k", applicationStore: "memory", accessLog: true},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "cookie", keys: "k", applicationStore: "memory", accessLog: true, crossOrigin: true},
 		},
 		{name: "cookie store without keys", env: map[string]string{"LASP_SESSION_STORE": "cookie"}, wantErr: "LASP_SESSION_STORE cookie needs -keys"},
 		{name: "unknown application store", args: []string{"-application-store", "disk"}, wantErr: `-application-store: unknown application store "disk"`},
@@ -268,24 +269,24 @@ func TestParseOptions(t *testing.T) {
 		{
 			name: "flags",
 			args: []string{"-root", "app", "-addr", "127.0.0.1:0", "-dev", "-script-timeout", "2m"},
-			want: options{root: "app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 2 * time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
+			want: options{root: "app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 2 * time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true},
 		},
 		{
 			name: "environment",
 			env:  allEnv,
-			want: options{root: "/srv/app", addr: "0.0.0.0:9000", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
+			want: options{root: "/srv/app", addr: "0.0.0.0:9000", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true},
 		},
 		{
 			name: "flags win over environment",
 			args: []string{"-root", "app", "-addr", "127.0.0.1:0", "-dev=false", "-script-timeout", "1m"},
 			env:  allEnv,
-			want: options{root: "app", addr: "127.0.0.1:0", dev: false, scriptTimeout: time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
+			want: options{root: "app", addr: "127.0.0.1:0", dev: false, scriptTimeout: time.Minute, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true},
 		},
 		{
 			name: "one flag, the rest from the environment",
 			args: []string{"-addr", "127.0.0.1:0"},
 			env:  allEnv,
-			want: options{root: "/srv/app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
+			want: options{root: "/srv/app", addr: "127.0.0.1:0", dev: true, scriptTimeout: 5 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true},
 		},
 		{
 			name: "empty variables count as unset",
@@ -296,7 +297,7 @@ func TestParseOptions(t *testing.T) {
 			name: "a bad variable behind a flag is ignored",
 			args: []string{"-script-timeout", "3s"},
 			env:  map[string]string{"LASP_SCRIPT_TIMEOUT": "soon"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 3 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 3 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true},
 		},
 		{name: "bad duration flag", args: []string{"-script-timeout", "soon"}, wantErr: "-script-timeout"},
 		{name: "bad bool flag", args: []string{"-dev=maybe"}, wantErr: "-dev"},
@@ -310,13 +311,13 @@ func TestParseOptions(t *testing.T) {
 		{
 			name: "sizes",
 			args: []string{"-memory-limit", "512MiB", "-max-request-body", "1MiB"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true,
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true,
 				maxRequestBody: 1 << 20, memoryLimit: 512 << 20},
 		},
 		{
 			name: "no memory limit",
 			env:  map[string]string{"LASP_MEMORY_LIMIT": "0"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true,
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true,
 				maxRequestBody: 32 << 20, memoryLimit: 0},
 		},
 		{name: "bad size", args: []string{"-memory-limit", "lots"}, wantErr: `invalid value "lots" for flag -memory-limit`},
@@ -326,15 +327,23 @@ func TestParseOptions(t *testing.T) {
 			name: "databases, from flags and the environment",
 			args: []string{"-database", "shop=sqlite:data/shop.db", "-database", "farm=postgres://u:p@db/farm"},
 			env:  map[string]string{"LASP_DATABASE": "ignored=sqlite:data/x.db"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true,
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true,
 				databases: map[string]string{"shop": "sqlite:data/shop.db", "farm": "postgres://u:p@db/farm"}},
 		},
 		{
 			name: "databases from the environment",
 			env:  map[string]string{"LASP_DATABASE": "a=sqlite:/var/a.db  b=sqlite:data/b.db"},
-			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true,
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true, crossOrigin: true,
 				databases: map[string]string{"a": "sqlite:/var/a.db", "b": "sqlite:data/b.db"}},
 		},
+		{
+			name: "proxies and origins",
+			args: []string{"-trusted-proxies", "10.0.0.0/8, 127.0.0.1,::1", "-trusted-origins", "https://a.example,https://b.example", "-cross-origin-protection=false"},
+			want: options{root: ".", addr: "127.0.0.1:8080", scriptTimeout: 90 * time.Second, sessionTimeout: 20 * time.Minute, sessionStore: "memory", applicationStore: "memory", accessLog: true,
+				trustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")},
+				trustedOrigins: []string{"https://a.example", "https://b.example"}},
+		},
+		{name: "bad proxy", args: []string{"-trusted-proxies", "10.0.0.0/33"}, wantErr: `neither a CIDR`},
 		{name: "database without a name", args: []string{"-database", "sqlite:data/x.db"}, wantErr: `want NAME=URL`},
 		{name: "database twice", args: []string{"-database", "a=sqlite:data/x.db", "-database", "a=sqlite:data/y.db"}, wantErr: `database a is given twice`},
 	}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -85,7 +86,22 @@ const maxKnownCookies = 100_000
 // deletes it.
 func setCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: Secure(r)})
+}
+
+type secureKey struct{}
+
+// MarkSecure returns r marked as having come over HTTPS on the client's
+// side of a trusted proxy (X-Forwarded-Proto: https): its session cookie
+// is Secure, as over TLS.
+func MarkSecure(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), secureKey{}, true))
+}
+
+// Secure reports whether r came over HTTPS: its own TLS, or a trusted
+// proxy's (MarkSecure).
+func Secure(r *http.Request) bool {
+	return r.TLS != nil || r.Context().Value(secureKey{}) == true
 }
 
 // minutes is a Session.Timeout as a duration.
