@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [duration] [connections] [threads]
 #
-# Page: sampleapp/table.lasp?name=<b>Bench</b> (escapes a query parameter,
+# Page: bench/app/table.lasp?name=<b>Bench</b> (escapes a query parameter,
 # renders a 20-row table). Installs wrk from Debian when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +38,7 @@ start() {
 }
 
 path='/table.lasp?name=%3Cb%3EBench%3C%2Fb%3E'
-start "$tmp/serve" -root sampleapp -addr 127.0.0.1:0
+start "$tmp/serve" -root bench/app -addr 127.0.0.1:0
 lasp=$addr
 curl -fsS "http://$lasp$path" >"$tmp/body.html"
 start "$tmp/plain" -addr 127.0.0.1:0 -body "$tmp/body.html"

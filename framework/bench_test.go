@@ -55,10 +55,10 @@ func BenchmarkServePageSession(b *testing.B) {
 	}
 }
 
-// sampleServer serves ../sampleapp, logging nowhere, until the benchmark
-// ends.
+// sampleServer serves ../bench/app (table.lasp, and animals.lasp to start
+// a session), logging nowhere, until the benchmark ends.
 func sampleServer(b *testing.B, configure ...func(*Config)) *Server {
-	root, err := os.OpenRoot("../sampleapp")
+	root, err := os.OpenRoot("../bench/app")
 	if err != nil {
 		b.Fatal(err)
 	}

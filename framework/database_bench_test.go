@@ -9,7 +9,7 @@ import (
 // BenchmarkDatabasePage is a page that runs one indexed QueryRow on SQLite
 // and renders the row, beside the sample app's table page, in one run.
 func BenchmarkDatabasePage(b *testing.B) {
-	table, err := os.ReadFile("../sampleapp/table.lasp")
+	table, err := os.ReadFile("../bench/app/table.lasp")
 	if err != nil {
 		b.Fatal(err)
 	}
