@@ -8,7 +8,7 @@ import (
 )
 
 // meter is the client's http.ResponseWriter, counting what goes out to it
-// for the access log. Unwrap lets http.ResponseController reach the
+// for the access log and the metrics. Unwrap lets http.ResponseController reach the
 // connection (Flush, read deadlines); ReadFrom keeps sendfile for static
 // files.
 type meter struct {
@@ -44,11 +44,16 @@ func (m *meter) ReadFrom(src io.Reader) (int64, error) {
 
 func (m *meter) Unwrap() http.ResponseWriter { return m.ResponseWriter }
 
-// logRequest writes the access log's line for one request (docs/operations.md).
-func (s *Server) logRequest(r *http.Request, id string, rw *response, start time.Time) {
+// finish records an answered request: its metrics, and its access log
+// line (docs/operations.md).
+func (s *Server) finish(r *http.Request, id string, rw *response, start time.Time) {
 	status := rw.meter.status
 	if status == 0 {
 		status = http.StatusOK // nothing written: net/http sends 200
+	}
+	s.metrics.observe(status, time.Since(start), rw.waited)
+	if s.cfg.NoAccessLog {
+		return
 	}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),

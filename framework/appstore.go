@@ -192,6 +192,9 @@ func (s *Server) storeDown(which string, err error) error {
 		s.downLast = map[string]storeError{}
 	}
 	s.downLast[which] = storeError{err.Error(), time.Now()}
+	if s.metrics != nil {
+		s.metrics.storeErrs.WithLabelValues(which).Inc()
+	}
 	if last := s.downLog[which]; time.Since(last) > 5*time.Second {
 		if s.downLog == nil {
 			s.downLog = map[string]time.Time{}

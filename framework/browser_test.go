@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,40 @@ import (
 
 	"github.com/chromedp/chromedp"
 )
+
+// newBrowser starts headless Chromium for the test (bounded to 60 s) and
+// returns its context and the folder for screenshots: the test's temp dir,
+// or LASP_SCREENSHOTS to keep them. Without chromium the test is skipped;
+// with CI=true that is a failure (.ci/run installs chromium).
+func newBrowser(t *testing.T) (ctx context.Context, shots string) {
+	t.Helper()
+	browser := findBrowser()
+	if browser == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not installed (apt-get install chromium); CI=true needs the browser test")
+		}
+		t.Skip("chromium is not installed (apt-get install chromium)")
+	}
+	shots = os.Getenv("LASP_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser),
+		chromedp.Headless,
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.DisableGPU,
+		chromedp.WindowSize(1200, 900),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	ctx, cancelBrowser := chromedp.NewContext(ctx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancel() })
+	return ctx, shots
+}
 
 // findBrowser is the path of Chromium, or "" when it is not installed.
 func findBrowser() string {
@@ -37,19 +72,7 @@ func findBrowser() string {
 // Without chromium the test is skipped; with CI=true that is a failure
 // (.ci/run installs chromium).
 func TestBrowserSampleApp(t *testing.T) {
-	browser := findBrowser()
-	if browser == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not installed (apt-get install chromium); CI=true needs the browser test")
-		}
-		t.Skip("chromium is not installed (apt-get install chromium)")
-	}
-	shots := os.Getenv("LASP_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	ctx, shots := newBrowser(t)
 	a := serveSampleApp(t, nil)
 
 	// The avatar to upload: a real 64×64 PNG.
@@ -67,21 +90,6 @@ func TestBrowserSampleApp(t *testing.T) {
 	if err := os.WriteFile(avatar, pngData.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.Headless,
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.DisableGPU,
-		chromedp.WindowSize(1200, 900),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	ctx, cancelBrowser := chromedp.NewContext(ctx, chromedp.WithLogf(t.Logf))
-	defer cancelBrowser()
 
 	step := 0
 	// shot saves a full-page screenshot of the step called name.
@@ -182,4 +190,59 @@ func TestBrowserSampleApp(t *testing.T) {
 		}
 	}
 	t.Logf("%d steps in %v; screenshots in %s", len(steps), time.Since(start).Round(time.Millisecond), shots)
+}
+
+// TestBrowserStatus opens the operators' status page in Chromium while a
+// page holds its session's lock with a request waiting, saves a
+// screenshot (status.png) and checks what an operator sees.
+func TestBrowserStatus(t *testing.T) {
+	ctx, shots := newBrowser(t)
+	a := newApp(t, map[string]string{
+		"start.lasp": `<% Session["x"] = 1 %>`,
+		"hold.lasp":  `<% Server.Sleep(2) %>`,
+	})
+	c := client(t, a)
+	mustFetch(t, a, c, "/start.lasp")
+	done := make(chan struct{}, 2)
+	go func() { fetch(t, a, c, "/hold.lasp"); done <- struct{}{} }()
+	waitSessionLock(t, a, func(int) bool { return true })
+	go func() { fetch(t, a, c, "/start.lasp"); done <- struct{}{} }()
+	waitSessionLock(t, a, func(w int) bool { return w == 1 })
+	admin := httptest.NewServer(a.srv.StatusHandler())
+	t.Cleanup(admin.Close)
+
+	var locks, cards string
+	var shot []byte
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(admin.URL+"/status"),
+		chromedp.WaitVisible(chromedp.CSS("table.list")),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) (err error) {
+			if locks, err = chromedp.Text(chromedp.CSS("table.list"))(ctx, tg); err != nil {
+				return err
+			}
+			if cards, err = chromedp.Text(chromedp.CSS(".cards"))(ctx, tg); err != nil {
+				return err
+			}
+			shot, err = chromedp.FullScreenshot(100)(ctx, tg) // 100: PNG
+			return err
+		}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shots, "status.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"/hold.lasp", "release"} {
+		if !strings.Contains(locks, want) {
+			t.Errorf("the locks table shows %q, without %q", locks, want)
+		}
+	}
+	for _, want := range []string{"requests in flight", "sessions (memory store)", "Lua states in use / idle"} {
+		if !strings.Contains(cards, want) {
+			t.Errorf("the summary shows %q, without %q", cards, want)
+		}
+	}
+	<-done
+	<-done
 }

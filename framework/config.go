@@ -126,6 +126,12 @@ type Config struct {
 	// logs one line (msg=request) at Info (docs/operations.md).
 	NoAccessLog bool
 
+	// NoCompression turns off compression: by default a text response
+	// (text/*, JSON, JavaScript, XML, SVG) of 1 KiB or more is sent
+	// gzipped to a client that accepts gzip, never with Range or an
+	// already encoded body (docs/operations.md).
+	NoCompression bool
+
 	// Logger receives request logs, script errors and Lua print output.
 	// Nil means slog.Default().
 	Logger *slog.Logger

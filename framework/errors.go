@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"lasp/framework/session"
 	"lasp/scripting"
 	"lasp/templates"
 )
@@ -18,12 +19,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, id string, rw *res
 	switch {
 	case errors.Is(err, errShuttingDown):
 		status = http.StatusServiceUnavailable
+		s.refused("shutting_down")
 	case errors.Is(err, scripting.ErrSessionAfterCommit):
+		s.refused("session_after_commit")
 		// The database kept the page's changes; its session did not.
 		status = http.StatusServiceUnavailable
 		s.log.Error("session not saved after the transaction committed", "request_id", id, "path", r.URL.Path, "err", err.Error())
 	case errors.Is(err, errSessionBusy), errors.Is(err, scripting.ErrBusy), errors.Is(err, errStoreDown), errors.Is(err, errBodyBusy), errors.Is(err, errMemoryShort):
 		status = http.StatusServiceUnavailable
+		s.refused(refusal(err))
 		s.log.Warn("request refused", "request_id", id, "path", r.URL.Path, "err", err.Error())
 	case errors.Is(err, errTooLarge):
 		// Also through a page's runtime error: a body over MaxRequestBody
@@ -179,4 +183,30 @@ func (s *Server) notFoundPage(r *http.Request, id string, rw *response) bool {
 	}
 	rw.reset()
 	return false
+}
+
+// refusal names why a request answered 503, for lasp_refused_total.
+func refusal(err error) string {
+	switch {
+	case errors.Is(err, session.ErrLockBroken):
+		return "lock_released"
+	case errors.Is(err, errSessionBusy):
+		return "session_busy"
+	case errors.Is(err, scripting.ErrBusy):
+		return "application_lock"
+	case errors.Is(err, errStoreDown):
+		return "store_down"
+	case errors.Is(err, errBodyBusy):
+		return "body_busy"
+	case errors.Is(err, errMemoryShort):
+		return "memory_short"
+	}
+	return "other"
+}
+
+// refused counts a 503 by reason.
+func (s *Server) refused(reason string) {
+	if s.metrics != nil {
+		s.metrics.refused.WithLabelValues(reason).Inc()
+	}
 }

@@ -12,9 +12,9 @@ import (
 
 // response adapts http.ResponseWriter to scripting.Response and io.Writer.
 type response struct {
-	w         http.ResponseWriter // the client's, through meter when the access log is on
+	w         http.ResponseWriter // the client's, through meter (and gzip)
 	committed bool
-	meter     meter         // counts the response for the access log
+	meter     meter         // counts the response for the access log and the metrics
 	waited    time.Duration // waiting for the session's lock, for the access log
 }
 
@@ -22,7 +22,7 @@ type response struct {
 // (http.MaxBytesReader asks it to close the connection after a body that
 // is too large).
 func (r *response) client() http.ResponseWriter {
-	if r.w == &r.meter {
+	if r.meter.ResponseWriter != nil {
 		return r.meter.ResponseWriter
 	}
 	return r.w

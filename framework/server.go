@@ -28,13 +28,17 @@ import (
 
 // Server is a Lasp application as an http.Handler.
 type Server struct {
-	cfg  Config
-	fsys fs.FS
-	root *os.Root // the directory New opened as fsys (Config.Dir); nil: Config.Root
+	cfg     Config
+	fsys    fs.FS
+	root    *os.Root     // the directory New opened as fsys (Config.Dir); nil: Config.Root
+	metrics *promMetrics // Prometheus's (MetricsHandler)
 	// crossOrigin refuses cross-origin unsafe requests; nil when allowed.
 	crossOrigin *http.CrossOriginProtection
 	log         *slog.Logger
 	engine      *scripting.Engine
+
+	// gzip compresses responses (compress.go); nil: Config.NoCompression.
+	gzip func(http.Handler) http.HandlerFunc
 
 	idPrefix string
 	seq      atomic.Uint64
@@ -145,7 +149,13 @@ func New(cfg Config) (*Server, error) {
 		}),
 	}
 	s.appContents = scripting.Local(s.app)
+	s.metrics = newMetrics(s)
 	var err error
+	if !cfg.NoCompression {
+		if s.gzip, err = newCompressor(); err != nil {
+			return nil, fmt.Errorf("framework: %w", err)
+		}
+	}
 	if s.sessions, err = s.openSessions(); err != nil {
 		return nil, fmt.Errorf("framework: %w", err)
 	}
@@ -179,11 +189,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = s.fromProxy(r)
 	id := s.requestID()
 	rw := &response{w: w}
-	if !s.cfg.NoAccessLog {
-		start := time.Now()
-		rw.meter.ResponseWriter, rw.w = w, &rw.meter
-		defer s.logRequest(r, id, rw, start) // also when a failure aborts the response
-	}
+	rw.meter.ResponseWriter, rw.w = w, &rw.meter
+	defer s.finish(r, id, rw, time.Now())             // also when a failure aborts the response
+	s.compress(rw, r, func() { s.handle(rw, r, id) }) // inside the meter: it counts wire bytes
+}
+
+// handle serves one request once ServeHTTP has set up rw.
+func (s *Server) handle(rw *response, r *http.Request, id string) {
 	if s.crossOrigin != nil {
 		if err := s.crossOrigin.Check(r); err != nil {
 			s.log.Warn("cross-origin request refused", "request_id", id, "method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"))

@@ -96,3 +96,21 @@ func (s *Server) Snapshot(ctx context.Context) Snapshot {
 	s.downMu.Unlock()
 	return snap
 }
+
+// sessionCount is the number of live sessions, -1 where the store cannot
+// count them (lasp_sessions_active).
+func (s *Server) sessionCount(ctx context.Context) int64 {
+	if r, ok := s.sessions.(session.Reporter); ok {
+		return r.Status(ctx, 1).Sessions
+	}
+	return -1
+}
+
+// sessionLocks is the number of session locks held or waited for on this
+// server (lasp_session_locks).
+func (s *Server) sessionLocks() int {
+	if r, ok := s.sessions.(session.Reporter); ok {
+		return r.Status(context.Background(), 1).LocksTotal
+	}
+	return 0
+}

@@ -162,6 +162,20 @@ func (l *Lock) ReleaseAll(owner any) {
 	}
 }
 
+// Break takes l from whoever holds it and hands it to the first waiter,
+// for an operator releasing a stuck lock. It returns the owner it took
+// the lock from (nil: l was free). That owner's later Unlock or
+// ReleaseAll finds it no longer holds l and does nothing.
+func (l *Lock) Break() (owner any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	owner = l.owner
+	if owner != nil {
+		l.handOff()
+	}
+	return owner
+}
+
 // handOff frees l and gives it to the first waiter, if any; l.mu must be
 // held.
 func (l *Lock) handOff() {

@@ -327,3 +327,34 @@ func TestLockStatus(t *testing.T) {
 		}
 	})
 }
+
+// TestLockBreak: Break hands a held lock to the first waiter; the old
+// owner's Unlock then fails and its ReleaseAll does nothing.
+func TestLockBreak(t *testing.T) {
+	var l Lock
+	if got := l.Break(); got != nil {
+		t.Errorf("Break of a free lock took it from %v", got)
+	}
+	a, b := "a", "b"
+	if err := l.Lock(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error)
+	go func() { got <- l.Lock(t.Context(), b) }()
+	for _, waiters := l.Status(); waiters == 0; _, waiters = l.Status() {
+		runtime.Gosched()
+	}
+	if owner := l.Break(); owner != a {
+		t.Errorf("Break took the lock from %v, want a", owner)
+	}
+	if err := <-got; err != nil {
+		t.Fatalf("the waiter: %v", err)
+	}
+	if err := l.Unlock(a); err != ErrNotLocked {
+		t.Errorf("the old owner's Unlock: %v, want ErrNotLocked", err)
+	}
+	l.ReleaseAll(a)
+	if owner, _ := l.Status(); owner != b {
+		t.Errorf("after the old owner's ReleaseAll the lock is %v's, want b's", owner)
+	}
+}

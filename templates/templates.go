@@ -6,14 +6,53 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed *.html
 var pageFiles embed.FS
 
 // pages holds every *.html file of this directory, by file name.
-var pages = template.Must(template.ParseFS(pageFiles, "*.html"))
+var pages = template.Must(template.New("").Funcs(funcs).ParseFS(pageFiles, "*.html"))
+
+// funcs format numbers for the status page.
+var funcs = template.FuncMap{
+	"mib": func(n any) string {
+		var b float64
+		switch x := n.(type) {
+		case int64:
+			b = float64(x)
+		case uint64:
+			b = float64(x)
+		}
+		return strconv.FormatFloat(b/(1<<20), 'f', 0, 64) + " MiB"
+	},
+	"percent": func(part uint64, whole int64) int {
+		if whole <= 0 {
+			return 0
+		}
+		return int(min(100, float64(part)*100/float64(whole)))
+	},
+	"dur": func(d time.Duration) string {
+		switch {
+		case d >= time.Minute:
+			return d.Round(time.Second).String()
+		case d >= time.Second:
+			return d.Round(100 * time.Millisecond).String()
+		}
+		return d.Round(time.Millisecond).String()
+	},
+	"sub": func(a, b int) int { return a - b },
+}
+
+// WriteStatus writes the operators' status page of a live application:
+// status is framework's Snapshot (with an optional Notice field shown at
+// the top). The page reads the fields it shows by name.
+func WriteStatus(w io.Writer, status any) error {
+	return pages.ExecuteTemplate(w, "status.html", status)
+}
 
 // SourceLine is one line of source shown around an error.
 type SourceLine struct {

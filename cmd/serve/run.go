@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,7 +65,15 @@ type options struct {
 	databases   map[string]string // -database NAME=URL
 	accessLog   bool
 	version     bool // -version: print it and exit
+	// noCompression is -compress=false (stored inverted, so that the
+	// zero options compress, as the flag's default does).
+	noCompression bool
 
+	// tlsCert and tlsKey are -tls-cert and -tls-key: HTTPS (and HTTP/2)
+	// when set, both or neither.
+	tlsCert, tlsKey string
+
+	adminAddr      string // -admin-addr: the operators' listener; "" none
 	trustedProxies []netip.Prefix
 	trustedOrigins []string
 	crossOrigin    bool // -cross-origin-protection
@@ -128,11 +137,15 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	o.maxRequestBody = 32 << 20
 	fset.Var(sizeValue{&o.maxRequestBody}, "max-request-body", "the largest request body, uploads included, as a `size` (bytes, or with KiB, MiB, GiB); larger answers 413")
 	fset.Var(databasesValue{&o.databases}, "database", "a named database for Lasp.Database:Open(NAME), as `NAME=URL` (sqlite:PATH or postgres://…); repeat for several (LASP_DATABASE takes several, separated by spaces)")
+	fset.StringVar(&o.adminAddr, "admin-addr", "", "the operators' listener, as `host:port`: /status, /metrics and /debug/pprof/ (off by default; keep it private)")
 	fset.Var(prefixesValue{&o.trustedProxies}, "trusted-proxies", "comma-separated `CIDRs` (or addresses) of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (REMOTE_ADDR, HTTPS, Secure cookies)")
 	fset.BoolVar(&o.crossOrigin, "cross-origin-protection", true, "refuse (403) unsafe requests (POST, PUT, DELETE …) that a browser sends from another origin")
 	fset.Var(listValue{&o.trustedOrigins}, "trusted-origins", "comma-separated `origins` (https://partner.example) allowed to send unsafe requests across origins")
 	fset.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 	fset.BoolVar(&o.accessLog, "access-log", true, "log one line per request (msg=request: method, path, status, bytes, duration, request id, session wait)")
+	fset.Var(notValue{&o.noCompression}, "compress", "gzip text responses (pages, CSS, JavaScript, JSON, SVG) of 1 KiB or more for clients that accept it")
+	fset.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS (and HTTP/2) with the certificate (chain) in this PEM `file`; needs -tls-key")
+	fset.StringVar(&o.tlsKey, "tls-key", "", "the private key of -tls-cert, a PEM `file`")
 	o.memoryLimit = autoMemoryLimit
 	fset.Var(sizeValue{&o.memoryLimit}, "memory-limit", "the memory the server may use, as a `size`: a page that drives it past this is stopped, and new pages answer 503 while memory is short; 0 means no limit (default: 3/4 of physical memory or of the cgroup's limit, less under an address-space limit)")
 	fset.Usage = func() {
@@ -199,6 +212,12 @@ Flags:
 	}
 	if o.maxRequestBody <= 0 {
 		errs = append(errs, fmt.Errorf("%s must be positive", sourceOf(source, "max-request-body")))
+	}
+	switch {
+	case o.tlsCert != "" && o.tlsKey == "":
+		errs = append(errs, fmt.Errorf("%s needs -tls-key: HTTPS takes a certificate and its key", sourceOf(source, "tls-cert")))
+	case o.tlsKey != "" && o.tlsCert == "":
+		errs = append(errs, fmt.Errorf("%s needs -tls-cert: HTTPS takes a certificate and its key", sourceOf(source, "tls-key")))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return o, &usageError{err: err}
@@ -274,6 +293,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		MemoryLimit:      memoryLimit,
 		Databases:        o.databases,
 		NoAccessLog:      !o.accessLog,
+		NoCompression:    o.noCompression,
 		TrustedProxies:   o.trustedProxies,
 		CrossOrigin:      crossOrigin,
 		AllowCrossOrigin: !o.crossOrigin,
@@ -283,7 +303,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", o.addr)
+	ln, scheme, err := listen(o)
 	if err != nil {
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 		defer cancel()
@@ -291,8 +311,8 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	addr := ln.Addr().String()
 	logger.Info("listening", "addr", addr, "root", dir, "dev", o.dev, "script_timeout", o.scriptTimeout,
-		"memory_limit", strconv.FormatInt(max(memoryLimit, 0)>>20, 10)+"MiB")
-	fmt.Fprintf(stdout, "listening on http://%s\n", addr)
+		"memory_limit", strconv.FormatInt(max(memoryLimit, 0)>>20, 10)+"MiB", "tls", scheme == "https")
+	fmt.Fprintf(stdout, "listening on %s://%s\n", scheme, addr)
 
 	srv := &http.Server{
 		Handler:           app,
@@ -302,6 +322,21 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+
+	var admin *http.Server
+	if o.adminAddr != "" {
+		aln, err := net.Listen("tcp", o.adminAddr)
+		if err != nil {
+			srv.Close()
+			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+			defer cancel()
+			return errors.Join(fmt.Errorf("-admin-addr: %w", err), app.Close(closeCtx))
+		}
+		admin = &http.Server{Handler: adminHandler(app), ReadHeaderTimeout: readHeaderTimeout,
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}
+		go admin.Serve(aln)
+		logger.Info("operators' listener", "addr", aln.Addr().String(), "paths", "/status /metrics /debug/pprof/")
+	}
 
 	// SIGHUP restarts the application, as an edit of global.lasa does.
 	hup := make(chan os.Signal, 1)
@@ -328,6 +363,9 @@ wait:
 
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
+	if admin != nil {
+		admin.Close() // operators need no grace
+	}
 	if len(errs) == 0 {
 		if err := srv.Shutdown(shutdownCtx); err != nil {
 			errs = append(errs, fmt.Errorf("shutdown: %w", err))
@@ -343,5 +381,45 @@ wait:
 		return err
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// listen opens the public listener on o.addr: plain HTTP, or with -tls-cert
+// and -tls-key TLS offering HTTP/2 and HTTP/1.1. scheme is "http" or
+// "https". The certificate is read once, at start.
+func listen(o options) (ln net.Listener, scheme string, err error) {
+	if o.tlsCert == "" {
+		ln, err = net.Listen("tcp", o.addr)
+		return ln, "http", err
+	}
+	cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+	if err != nil {
+		return nil, "", fmt.Errorf("-tls-cert, -tls-key: %w", err)
+	}
+	if ln, err = net.Listen("tcp", o.addr); err != nil {
+		return nil, "", err
+	}
+	// http.Server.Serve speaks HTTP/2 on the connections that negotiated
+	// "h2".
+	return tls.NewListener(ln, &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		NextProtos:   []string{"h2", "http/1.1"},
+		MinVersion:   tls.VersionTLS12,
+	}), "https", nil
+}
+
+// notValue is a boolean flag stored inverted in *p: -compress=false sets
+// noCompression.
+type notValue struct{ p *bool }
+
+func (v notValue) String() string   { return strconv.FormatBool(v.p != nil && !*v.p) } // nil: flag's zero value
+func (v notValue) IsBoolFlag() bool { return true }
+
+func (v notValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("parse error") // as the flag package's own booleans say
+	}
+	*v.p = !b
 	return nil
 }

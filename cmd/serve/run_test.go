@@ -55,7 +55,7 @@ func mapEnv(env map[string]string) func(string) string {
 // server is one run of the real command, started by startServe.
 type server struct {
 	addr   string // host:port from the "listening on" line
-	url    string // http://addr
+	url    string // http://addr, or https://addr
 	stderr *lockedBuffer
 
 	cancel context.CancelFunc
@@ -100,12 +100,12 @@ func startServe(t *testing.T, args []string, env map[string]string) *server {
 		}
 	})
 
-	addr, ok := strings.CutPrefix(line, "listening on http://")
-	if !ok || !strings.HasSuffix(addr, "\n") {
-		t.Fatalf("stdout line = %q, want \"listening on http://ADDR\\n\"", line)
+	scheme, addr, ok := strings.Cut(strings.TrimPrefix(line, "listening on "), "://") // http, or https with -tls-cert
+	if !ok || !strings.HasPrefix(line, "listening on ") || scheme != "http" && scheme != "https" || !strings.HasSuffix(addr, "\n") {
+		t.Fatalf("stdout line = %q, want \"listening on http://ADDR\\n\" (or https://)", line)
 	}
 	s.addr = strings.TrimSuffix(addr, "\n")
-	s.url = "http://" + s.addr
+	s.url = scheme + "://" + s.addr
 	return s
 }
 

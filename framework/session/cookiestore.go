@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -69,21 +70,24 @@ func (c *cookieStore) Load(ctx context.Context, r *http.Request, owner any, lock
 	if err != nil {
 		return nil, nil
 	}
+	var broken *atomic.Bool
 	if lock {
 		if err := lockWait(ctx, c.wait, func(ctx context.Context) error { return c.locks.lock(ctx, id, owner) }); err != nil {
 			return nil, err
 		}
+		broken = c.locks.brokenFlag(id)
 	}
 	// Unchanged sessions are issued again now and then, to slide their
 	// expiry: after a tenth of their timeout.
 	resave := c.now().After(issued.Add(minutes(timeout) / 10))
-	return &Record{ID: id, Data: data, Objects: objects, Timeout: timeout, Resave: resave}, nil
+	return &Record{ID: id, Data: data, Objects: objects, Timeout: timeout, Resave: resave, broken: broken}, nil
 }
 
 func (c *cookieStore) Create(w http.ResponseWriter, r *http.Request, owner any, lock bool, _ any) *Record {
 	rec := &Record{ID: newID(), Timeout: c.timeout, IsNew: true}
 	if lock {
 		c.locks.lock(context.Background(), rec.ID, owner) // new: nobody else has it
+		rec.broken = c.locks.brokenFlag(rec.ID)
 	}
 	return rec
 }
@@ -112,6 +116,9 @@ func (c *cookieStore) encode(rec *Record, data *scope.Contents) (string, error) 
 }
 
 func (c *cookieStore) Save(ctx context.Context, w http.ResponseWriter, r *http.Request, rec *Record, data *scope.Contents, abandon bool) error {
+	if rec.lockBroken() {
+		return ErrLockBroken
+	}
 	if abandon {
 		setCookie(w, r, "", -1)
 		return nil
@@ -140,6 +147,12 @@ func (c *cookieStore) Save(ctx context.Context, w http.ResponseWriter, r *http.R
 func (c *cookieStore) Leave(rec *Record, owner any) { c.locks.unlock(rec.ID, owner) }
 
 func (c *cookieStore) End(ctx context.Context, rec *Record) { c.host.End(ctx, rec) }
+
+// Break releases this server's lock of the session whose ID starts with
+// prefix (a cookie store's locks are per server).
+func (c *cookieStore) Break(_ context.Context, prefix string) (string, error) {
+	return c.locks.breakLock(prefix)
+}
 
 func (c *cookieStore) Close(context.Context) {}
 

@@ -3,7 +3,9 @@ package session
 import (
 	"container/heap"
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +45,7 @@ type memSession struct {
 	lockedAt atomic.Int64
 
 	// Under memoryStore.mu:
+	broken   *atomic.Bool    // the lock holder's: set by Break
 	id       string          // changed by RenewID
 	cookie   string          // the cookie value issued for it
 	data     *scope.Contents // as last saved; nil is empty
@@ -85,6 +88,10 @@ func (m *memoryStore) Load(ctx context.Context, r *http.Request, owner any, lock
 	}
 	m.mu.Lock()
 	rec := &Record{ID: ss.id, Data: ss.data, Timeout: ss.timeout, Live: ss.live, state: ss}
+	if lock {
+		ss.broken = new(atomic.Bool)
+		rec.broken = ss.broken
+	}
 	ended := ss.index < 0 || ss.cookie != c.Value
 	m.mu.Unlock()
 	if ended {
@@ -108,12 +115,15 @@ func (m *memoryStore) Create(w http.ResponseWriter, r *http.Request, owner any, 
 		m.byCookie[ss.cookie] = ss
 	}
 	ss.left = m.now()
+	rec := &Record{ID: ss.id, Timeout: ss.timeout, IsNew: true, Live: live, state: ss}
 	if lock {
 		ss.lockedAt.Store(ss.left.UnixNano())
+		ss.broken = new(atomic.Bool)
+		rec.broken = ss.broken
 	}
 	m.push(ss)
 	m.mu.Unlock()
-	return &Record{ID: ss.id, Timeout: ss.timeout, IsNew: true, Live: live, state: ss}
+	return rec
 }
 
 func (m *memoryStore) Check(_, _ *scope.Contents) error { return nil }
@@ -122,6 +132,9 @@ func (m *memoryStore) Save(ctx context.Context, w http.ResponseWriter, r *http.R
 	ss := rec.state.(*memSession)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if rec.lockBroken() {
+		return ErrLockBroken
+	}
 	if data != nil {
 		ss.data = data
 	}
@@ -159,6 +172,32 @@ func (m *memoryStore) Leave(rec *Record, owner any) {
 }
 
 func (m *memoryStore) End(ctx context.Context, rec *Record) { m.host.End(ctx, rec) }
+
+// Break releases the held lock of the session whose ID starts with prefix.
+func (m *memoryStore) Break(_ context.Context, prefix string) (string, error) {
+	m.mu.Lock()
+	var found *memSession
+	for id, ss := range m.byID {
+		if owner, _ := ss.lock.Status(); owner != nil && len(prefix) >= 8 && strings.HasPrefix(id, prefix) {
+			if found != nil {
+				m.mu.Unlock()
+				return "", fmt.Errorf("several held locks match %q", prefix)
+			}
+			found = ss
+		}
+	}
+	if found == nil {
+		m.mu.Unlock()
+		return "", fmt.Errorf("no session lock held on this server matches %q", prefix)
+	}
+	id := found.id
+	if found.broken != nil {
+		found.broken.Store(true)
+	}
+	m.mu.Unlock()
+	found.lock.Break()
+	return id, nil
+}
 
 // Close ends every session, at shutdown.
 func (m *memoryStore) Close(ctx context.Context) {

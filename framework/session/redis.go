@@ -37,6 +37,9 @@ type redisStore struct {
 	// undone are the sessions whose Session_OnEnd ran but whose Done got no
 	// answer, by ID, with their claims: the sweep asks again.
 	undone map[string]string
+	// held are the Redis locks this server's requests hold, by session ID
+	// (Break).
+	held map[string]*redisstore.Record
 }
 
 // redisState is what a request (or the sweep) holds of its session in
@@ -58,7 +61,7 @@ func newRedisStore(h Host, o Options, url string) (*redisStore, error) {
 		st.ClaimFor = o.LockWait * 2 // Session_OnEnd may take a whole script timeout
 	}
 	m := &redisStore{host: h, st: st, cookies: newIDCookies(o.Keys, o.Logger), log: o.Logger,
-		timeout: o.Timeout.Minutes(), wait: o.LockWait, stop: make(chan struct{}), undone: map[string]string{}}
+		timeout: o.Timeout.Minutes(), wait: o.LockWait, stop: make(chan struct{}), undone: map[string]string{}, held: map[string]*redisstore.Record{}}
 	m.swept.Add(1)
 	go m.sweep()
 	return m, nil
@@ -100,11 +103,15 @@ func (m *redisStore) Load(ctx context.Context, r *http.Request, owner any, lock 
 		return nil, nil
 	}
 	state := &redisState{}
+	rec := &Record{ID: id, Timeout: got.Timeout.Minutes(), state: state}
 	if lock {
 		state.lock = got
 		state.release = m.st.Hold(m.st.SessionKey(id), got)
+		rec.broken = m.locks.brokenFlag(id)
+		m.mu.Lock()
+		m.held[id] = got
+		m.mu.Unlock()
 	}
-	rec := &Record{ID: id, Timeout: got.Timeout.Minutes(), state: state}
 	if rec.Data, rec.Objects, err = decode(got.Data); err != nil {
 		m.Leave(rec, owner)
 		return nil, fmt.Errorf("session %s in Redis: %w", id[:8], err)
@@ -126,6 +133,9 @@ func (m *redisStore) Check(data, _ *scope.Contents) error {
 
 func (m *redisStore) Save(ctx context.Context, w http.ResponseWriter, r *http.Request, rec *Record, data *scope.Contents, abandon bool) error {
 	state := rec.state.(*redisState)
+	if rec.lockBroken() {
+		return ErrLockBroken // and Redis would refuse it: the lock is no longer its
+	}
 	var raw []byte
 	if data != nil || rec.IsNew || rec.Changed {
 		if data == nil {
@@ -174,6 +184,11 @@ func (m *redisStore) Leave(rec *Record, owner any) {
 		return
 	}
 	defer m.locks.unlock(rec.ID, owner)
+	m.mu.Lock()
+	if m.held[rec.ID] == state.lock {
+		delete(m.held, rec.ID)
+	}
+	m.mu.Unlock()
 	state.release()
 	if !state.committed {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -183,6 +198,25 @@ func (m *redisStore) Leave(rec *Record, owner any) {
 		}
 	}
 	state.lock = nil
+}
+
+// Break releases the session's lock in Redis (the holder's commit is then
+// refused: its token no longer holds it) and this server's queue for it.
+func (m *redisStore) Break(ctx context.Context, prefix string) (string, error) {
+	id, err := m.locks.breakLock(prefix)
+	if err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	held := m.held[id]
+	delete(m.held, id)
+	m.mu.Unlock()
+	if held != nil {
+		if err := m.st.Release(ctx, id, held); err != nil {
+			return id, m.host.Down(err)
+		}
+	}
+	return id, nil
 }
 
 // End runs the host's End for a session this server claimed, then removes

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 
 	"lasp/scope"
 )
@@ -103,5 +104,29 @@ type Record struct {
 	// Create, found again by Load. Opaque to the store; nil elsewhere.
 	Live any
 
-	state any // the store's own
+	state  any          // the store's own
+	broken *atomic.Bool // set when an operator breaks the lock this request holds
 }
+
+// lockBroken reports whether an operator broke the lock rec's request
+// held (Breaker): its save must be refused.
+func (rec *Record) lockBroken() bool { return rec.broken != nil && rec.broken.Load() }
+
+// A Breaker is a Store whose stuck session locks an operator can release,
+// from the status page. Every store of this package is one.
+type Breaker interface {
+	Store
+	// Break releases the lock of the session whose ID starts with prefix
+	// (at least 8 characters, as Status shows them), held by a request of
+	// this server: the first request waiting for it proceeds, and the
+	// holder's later save is refused with ErrLockBroken, so that two pages
+	// never both save. It returns the session's ID, or an error when no
+	// held lock, or more than one, matches.
+	Break(ctx context.Context, prefix string) (string, error)
+}
+
+var (
+	_ Breaker = (*memoryStore)(nil)
+	_ Breaker = (*cookieStore)(nil)
+	_ Breaker = (*redisStore)(nil)
+)
