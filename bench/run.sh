@@ -3,6 +3,8 @@
 # in one run on this machine, and prints requests/s of each and their ratio.
 #
 #   bench/run.sh [duration] [connections] [threads]
+#   VARIANTS=1 bench/run.sh ...   also the page with the access log and gzip
+#                                 each on and off (wrk sends Accept-Encoding: gzip)
 #
 # Page: bench/app/table.lasp?name=<b>Bench</b> (escapes a query parameter,
 # renders a 20-row table). Installs wrk from Debian when it is missing.
@@ -54,3 +56,27 @@ echo "page: $path ($(wc -c <"$tmp/body.html") bytes), wrk -t$threads -c$conns -d
 echo "plain net/http: $plain_rps requests/s"
 echo "lasp:           $lasp_rps requests/s"
 awk -v l="$lasp_rps" -v p="$plain_rps" 'BEGIN { printf "ratio lasp/plain: %.2f\n", l / p }'
+
+if [ "${VARIANTS:-}" = 1 ]; then
+  # The same page through four servers in one run: the access log (logging
+  # to a file) and gzip each on and off; every request accepts gzip.
+  declare -A url
+  for v in "log+gzip:" "log:-compress=false" "gzip:-access-log=false" "neither:-access-log=false -compress=false"; do
+    name=${v%%:*}; flags=${v#*:}
+    # shellcheck disable=SC2086
+    start "$tmp/serve" -root bench/app -addr 127.0.0.1:0 $flags
+    url[$name]="http://$addr$path"
+    wrk -t1 -c4 -d1s -H 'Accept-Encoding: gzip' "${url[$name]}" >/dev/null
+  done
+  grps() { wrk -t"$threads" -c"$conns" -d"$duration" -H 'Accept-Encoding: gzip' "$1" | awk '/^Requests\/sec:/ {print $2}'; }
+  declare -A r
+  for round in 1 2; do
+    for name in log+gzip log gzip neither; do
+      r[$name]="${r[$name]:-} $(grps "${url[$name]}")"
+    done
+  done
+  echo "variants (Accept-Encoding: gzip; two rounds, interleaved):"
+  for name in log+gzip log gzip neither; do
+    printf "  %-9s %s requests/s\n" "$name" "${r[$name]}"
+  done
+fi

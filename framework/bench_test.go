@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -73,4 +74,14 @@ func sampleServer(b *testing.B, configure ...func(*Config)) *Server {
 	}
 	b.Cleanup(func() { srv.Close(context.Background()) })
 	return srv
+}
+
+// BenchmarkAccessLog is BenchmarkServePage with the access log off and on
+// (slog's text handler, writing nowhere), in one run.
+func BenchmarkAccessLog(b *testing.B) {
+	text := slog.New(slog.NewTextHandler(io.Discard, nil))
+	b.Run("off", func(b *testing.B) {
+		benchPage(b, sampleServer(b, func(c *Config) { c.Logger, c.NoAccessLog = text, true }))
+	})
+	b.Run("on", func(b *testing.B) { benchPage(b, sampleServer(b, func(c *Config) { c.Logger = text })) })
 }

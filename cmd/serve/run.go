@@ -238,7 +238,9 @@ func sourceOf(source map[string]string, name string) string {
 // up to shutdownTimeout) and closes the application, which runs its OnEnd
 // events.
 func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logs := &logWriter{w: stderr}
+	defer logs.Close()
+	logger := slog.New(slog.NewTextHandler(logs, nil))
 
 	dir, err := filepath.Abs(o.root)
 	if err != nil {
@@ -312,6 +314,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	addr := ln.Addr().String()
 	logger.Info("listening", "addr", addr, "root", dir, "dev", o.dev, "script_timeout", o.scriptTimeout,
 		"memory_limit", strconv.FormatInt(max(memoryLimit, 0)>>20, 10)+"MiB", "tls", scheme == "https")
+	logs.flush() // the start's lines before "listening on"
 	fmt.Fprintf(stdout, "listening on %s://%s\n", scheme, addr)
 
 	srv := &http.Server{

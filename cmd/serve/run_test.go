@@ -193,6 +193,10 @@ func TestAccessLog(t *testing.T) {
 	on := startServe(t, []string{"-root", root, "-addr", "127.0.0.1:0"}, nil)
 	get(t, http.DefaultClient, on.url+"/")
 	get(t, http.DefaultClient, on.url+"/missing")
+	deadline := time.Now().Add(5 * time.Second) // log lines wait up to flushEvery
+	for !strings.Contains(on.stderr.String(), "path=/missing") && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	logs := on.stderr.String()
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`level=INFO msg=request method=GET path=/ status=200 bytes=12 duration=\S+ request_id=\S+-1\n`),
