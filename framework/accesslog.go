@@ -51,20 +51,24 @@ func (s *Server) finish(r *http.Request, id string, rw *response, start time.Tim
 	if status == 0 {
 		status = http.StatusOK // nothing written: net/http sends 200
 	}
-	s.metrics.observe(status, time.Since(start), rw.waited)
-	if s.cfg.NoAccessLog {
+	end := time.Now()
+	s.metrics.observe(status, end.Sub(start), rw.waited)
+	if s.cfg.NoAccessLog || !s.log.Enabled(r.Context(), slog.LevelInfo) {
 		return
 	}
-	attrs := []slog.Attr{
+	// A record made here, not by Logger.LogAttrs: no caller's PC to look
+	// up, and the end time read once.
+	rec := slog.NewRecord(end, slog.LevelInfo, "request", 0)
+	rec.AddAttrs(
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
 		slog.Int64("bytes", rw.meter.bytes),
-		slog.Duration("duration", time.Since(start)),
+		slog.Duration("duration", end.Sub(start)),
 		slog.String("request_id", id),
-	}
+	)
 	if rw.waited > 0 {
-		attrs = append(attrs, slog.Duration("session_wait", rw.waited))
+		rec.AddAttrs(slog.Duration("session_wait", rw.waited))
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	s.log.Handler().Handle(r.Context(), rec)
 }
