@@ -180,33 +180,30 @@ func equal(a, b Value, depth int) bool {
 		return true
 	case map[string]Value:
 		y, ok := b.(map[string]Value)
-		if !ok || len(x) != len(y) || depth >= MaxDepth {
-			return false
-		}
-		for k, xv := range x {
-			yv, ok := y[k]
-			if !ok || !equal(xv, yv, depth+1) {
-				return false
-			}
-		}
-		return true
+		return ok && equalMaps(x, y, depth)
 	case Table:
 		y, ok := b.(Table)
-		if !ok || len(x) != len(y) || depth >= MaxDepth {
-			return false
-		}
-		for k, xv := range x {
-			yv, ok := y[k]
-			if !ok || !equal(xv, yv, depth+1) {
-				return false
-			}
-		}
-		return true
+		return ok && equalMaps(x, y, depth)
 	case Object:
 		y, ok := b.(Object)
 		return ok && sameObject(x, y)
 	}
 	return false
+}
+
+// equalMaps reports whether two tables of one kind hold equal values
+// under equal keys.
+func equalMaps[M ~map[K]Value, K comparable](x, y M, depth int) bool {
+	if len(x) != len(y) || depth >= MaxDepth {
+		return false
+	}
+	for k, xv := range x {
+		yv, ok := y[k]
+		if !ok || !equal(xv, yv, depth+1) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameObject reports whether a and b are one object. Objects of a type that
@@ -230,25 +227,23 @@ func clone(v Value) Value {
 		}
 		return c
 	case map[string]Value:
-		if x == nil {
-			return x
-		}
-		c := make(map[string]Value, len(x))
-		for k, e := range x {
-			c[k] = clone(e)
-		}
-		return c
+		return cloneMap(x)
 	case Table:
-		if x == nil {
-			return x
-		}
-		c := make(Table, len(x))
-		for k, e := range x {
-			c[k] = clone(e)
-		}
-		return c
+		return cloneMap(x)
 	}
 	return v
+}
+
+// cloneMap deep-copies a table of either kind.
+func cloneMap[M ~map[K]Value, K comparable](x M) M {
+	if x == nil {
+		return x
+	}
+	c := make(M, len(x))
+	for k, e := range x {
+		c[k] = clone(e)
+	}
+	return c
 }
 
 // problemKind says why a walk stopped.
@@ -360,58 +355,29 @@ func (w *walker) array(a []Value) (Value, *problem) {
 }
 
 func (w *walker) table(t map[string]Value) (Value, *problem) {
-	if t == nil {
-		return t, nil
-	}
-	if p := w.enter(t, len(t)); p != nil {
-		return nil, p
-	}
-	var c map[string]Value
-	if w.copy {
-		c = make(map[string]Value, len(t))
-	}
-	visit := func(k string, e Value) *problem {
-		w.path = append(w.path, segment{k})
-		ec, p := w.value(e)
-		if p != nil {
-			return p
-		}
-		w.path = w.path[:len(w.path)-1]
-		if w.copy {
-			c[k] = ec
-		}
-		return nil
-	}
-	if w.sorted {
-		for _, k := range slices.Sorted(maps.Keys(t)) {
-			if p := visit(k, t[k]); p != nil {
-				return nil, p
-			}
-		}
-	} else {
-		for k, e := range t {
-			if p := visit(k, e); p != nil {
-				return nil, p
-			}
-		}
-	}
-	w.stack = w.stack[:len(w.stack)-1]
-	return c, nil
+	return walkMap(w, t, func() []string { return slices.Sorted(maps.Keys(t)) }, func(string) string { return "" })
 }
 
 func (w *walker) mixed(t Table) (Value, *problem) {
+	return walkMap(w, t, t.Keys, badKey)
+}
+
+// walkMap visits the entries of a table, t (a map[string]Value or a
+// Table), copying them if asked; keys lists them in a fixed order (for a
+// sorted walk) and bad describes a key that cannot be a key of plain data.
+func walkMap[M ~map[K]Value, K comparable](w *walker, t M, keys func() []K, bad func(K) string) (Value, *problem) {
 	if t == nil {
 		return t, nil
 	}
 	if p := w.enter(t, len(t)); p != nil {
 		return nil, p
 	}
-	var c Table
+	var c M
 	if w.copy {
-		c = make(Table, len(t))
+		c = make(M, len(t))
 	}
-	visit := func(k any, e Value) *problem {
-		if what := badKey(k); what != "" {
+	visit := func(k K, e Value) *problem {
+		if what := bad(k); what != "" {
 			return w.fail(notPlain, what)
 		}
 		w.path = append(w.path, segment{k})
@@ -426,7 +392,7 @@ func (w *walker) mixed(t Table) (Value, *problem) {
 		return nil
 	}
 	if w.sorted {
-		for _, k := range t.Keys() {
+		for _, k := range keys() {
 			if p := visit(k, t[k]); p != nil {
 				return nil, p
 			}
