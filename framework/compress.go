@@ -56,13 +56,13 @@ func compressible(ct string) bool {
 	return false
 }
 
-// compress runs serve (the rest of ServeHTTP) with rw.w compressed when the
+// compress runs handle (the rest of ServeHTTP) with rw.w compressed when the
 // client accepts gzip; rw.w is the client's writer, through the access
 // log's meter. Every response of a compressing server says
 // Vary: Accept-Encoding, compressed or not, for the caches in between.
-func (s *Server) compress(rw *response, r *http.Request, serve func()) {
+func (s *Server) compress(rw *response, r *http.Request, id string) {
 	if s.gzip == nil {
-		serve()
+		s.handle(rw, r, id)
 		return
 	}
 	if r.Method == http.MethodHead || r.Header.Get("Range") != "" ||
@@ -72,13 +72,13 @@ func (s *Server) compress(rw *response, r *http.Request, serve func()) {
 		// keeps sendfile for static files. (gzhttp itself reads the
 		// Accept-Encoding of the requests that pass, q=0 included.)
 		rw.w.Header().Add("Vary", "Accept-Encoding")
-		serve()
+		s.handle(rw, r, id)
 		return
 	}
 	client := rw.w
 	s.gzip(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		rw.w = w
-		serve()
+		s.handle(rw, r, id)
 	})).ServeHTTP(&weakETag{ResponseWriter: client, r: r}, r)
 	rw.w = client
 }

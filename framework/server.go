@@ -190,8 +190,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := s.requestID()
 	rw := &response{w: w}
 	rw.meter.ResponseWriter, rw.w = w, &rw.meter
-	defer s.finish(r, id, rw, time.Now())             // also when a failure aborts the response
-	s.compress(rw, r, func() { s.handle(rw, r, id) }) // inside the meter: it counts wire bytes
+	defer s.finish(r, id, rw, time.Now()) // also when a failure aborts the response
+	s.compress(rw, r, id)                 // inside the meter: it counts wire bytes
 }
 
 // handle serves one request once ServeHTTP has set up rw.
@@ -314,7 +314,7 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 	if o.v, err = s.sessionFor(rw, r, g, id, o.readOnly, req); err != nil {
 		return err
 	}
-	defer o.v.finish(context.WithoutCancel(r.Context()))
+	defer o.v.finish(r.Context())
 	return s.engine.Run(r.Context(), rw, p, s.newEnv(o))
 }
 

@@ -153,7 +153,7 @@ func (s *Server) sessionFor(rw *response, r *http.Request, g *global, id string,
 		return s.engine.RunEvent(r.Context(), g.page, "Session_OnStart", start)
 	})
 	if err != nil {
-		v.finish(context.WithoutCancel(r.Context()))
+		v.finish(r.Context())
 		return nil, err
 	}
 	return v, nil

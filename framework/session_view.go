@@ -75,6 +75,10 @@ func (v *view) Apartment() *scripting.Apartment {
 // finish ends the request's use of its session, then runs Session_OnEnd
 // if the page abandoned it.
 func (v *view) finish(ctx context.Context) {
+	if v.apt == nil && !v.q.Found() {
+		return // no session: nothing to finish
+	}
+	ctx = context.WithoutCancel(ctx) // the request's client may be gone: its session still ends well
 	if v.apt != nil {
 		// Its kept objects live on as their state.
 		if err := v.apt.Close(ctx); err != nil {

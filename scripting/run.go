@@ -203,7 +203,8 @@ func (r *run) runNested(L *lua.LState, p *Page, what string) {
 	}
 	r.nested++
 	defer func() { r.nested-- }()
-	defer r.enterPage(p)()
+	was := r.enterPage(p)
+	defer func() { r.tx.in = was }()
 	r.runPage(L, p)
 }
 

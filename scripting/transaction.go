@@ -46,16 +46,17 @@ func joins(d string) (joins, needs bool) {
 }
 
 // enterPage sets the run's transaction for page p, starting one if p
-// needs it; the returned function puts back what was (Server.Execute).
-func (r *run) enterPage(p *Page) (restore func()) {
-	was := r.tx.in
+// needs it; it returns whether the page before took part, for leavePage
+// (Server.Execute).
+func (r *run) enterPage(p *Page) (was bool) {
+	was = r.tx.in
 	join, need := joins(p.Directives.Transaction)
 	if need && r.tx.t == nil {
 		r.tx.t = &database.Transaction{}
 		r.tx.ctx = database.WithTransaction(r.ctx, r.tx.t)
 	}
 	r.tx.in = join && r.tx.t != nil
-	return func() { r.tx.in = was }
+	return was
 }
 
 // callCtx is the context Go objects are called with: the run's, carrying
