@@ -1,6 +1,7 @@
 // Package templates holds the framework's own HTML: the generic error page,
-// the detailed error page of -dev mode, and the starter application that
-// "serve new" writes.
+// the detailed error page of -dev mode, the operators' status page
+// (serve -admin-addr), and the starter application that "serve new"
+// writes.
 //
 // Pages are html/template files embedded in the binary and parsed once;
 // everything shown in them is HTML-escaped. They carry their own small
