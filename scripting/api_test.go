@@ -1241,6 +1241,12 @@ end %>`,
 			want: "sess-1 sess-1-renewed sess-1-renewed-renewed",
 		},
 		{
+			name: "Session:Abandon on a ReadOnly page",
+			env:  func(e *Env) { e.SessionReadOnly = true },
+			page: "\n<% Session:Abandon() %>",
+			err:  "t.lasp:2: Session is read-only on this page (EnableSessionState=ReadOnly)",
+		},
+		{
 			name: "Session:RenewID on a ReadOnly page",
 			env:  func(e *Env) { e.SessionReadOnly = true },
 			page: "\n<% Session:RenewID() %>",

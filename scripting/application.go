@@ -235,6 +235,7 @@ func (s *state) session() *object {
 		},
 	})
 	o.method(L, "Abandon", func(L *lua.LState) int {
+		writable(L) // a ReadOnly page cannot end its session either
 		sess(L).Abandon()
 		return 0
 	})
