@@ -3,12 +3,13 @@ package scripting
 import (
 	"fmt"
 	"html"
+	"maps"
 	"math"
 	"net/url"
 	"path"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -104,7 +105,16 @@ func numberString(n lua.LNumber) string {
 // collection is a read-only, case-insensitive view of request values, as
 // Request.QueryString, Form, Cookies and ServerVariables.
 func (s *state) collection(name string, values func(L *lua.LState) url.Values, raw func() string) (*object, func(*lua.LState, string) lua.LValue) {
-	lookup := func(L *lua.LState, key string) []string {
+	return collectionOf(s, name, func(L *lua.LState) map[string][]string { return values(L) },
+		func(_ *lua.LState, v string) lua.LValue { return lua.LString(v) }, raw)
+}
+
+// collectionOf is a read-only, case-insensitive view of a request's
+// values by name, each made a Lua value by conv: index and call give the
+// first value of a name, Item too, Values all of them, Keys the names in
+// order, Count their number; tostring gives raw(), when raw is not nil.
+func collectionOf[T any](s *state, name string, values func(L *lua.LState) map[string][]T, conv func(*lua.LState, T) lua.LValue, raw func() string) (*object, func(*lua.LState, string) lua.LValue) {
+	lookup := func(L *lua.LState, key string) []T {
 		vals := values(L)
 		if v, ok := vals[key]; ok {
 			return v
@@ -118,7 +128,7 @@ func (s *state) collection(name string, values func(L *lua.LState) url.Values, r
 	}
 	first := func(L *lua.LState, key string) lua.LValue {
 		if v := lookup(L, key); len(v) > 0 {
-			return lua.LString(v[0])
+			return conv(L, v[0])
 		}
 		return lua.LNil
 	}
@@ -133,27 +143,28 @@ func (s *state) collection(name string, values func(L *lua.LState) url.Values, r
 		return 1
 	})
 	o.method(s.L, "Values", func(L *lua.LState) int {
-		L.Push(stringArray(L, lookup(L, L.CheckString(1))))
+		vals := lookup(L, L.CheckString(1))
+		t := L.CreateTable(len(vals), 0)
+		for _, v := range vals {
+			t.Append(conv(L, v))
+		}
+		L.Push(t)
 		return 1
 	})
 	o.method(s.L, "Keys", func(L *lua.LState) int {
-		vals := values(L)
-		keys := make([]string, 0, len(vals))
-		for k := range vals {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		L.Push(stringArray(L, keys))
+		L.Push(stringArray(L, slices.Sorted(maps.Keys(values(L)))))
 		return 1
 	})
 	o.meta(s.L, "__call", func(L *lua.LState) int {
 		L.Push(first(L, L.CheckString(2)))
 		return 1
 	})
-	o.meta(s.L, "__tostring", func(L *lua.LState) int {
-		L.Push(lua.LString(raw()))
-		return 1
-	})
+	if raw != nil {
+		o.meta(s.L, "__tostring", func(L *lua.LState) int {
+			L.Push(lua.LString(raw()))
+			return 1
+		})
+	}
 	return o, first
 }
 
@@ -262,18 +273,6 @@ func (s *state) files(req func() Request) *object {
 		s.bodyCheck(L, "Request.Files", err)
 		return f
 	}
-	lookup := func(L *lua.LState, key string) []File {
-		files := values(L)
-		if f, ok := files[key]; ok {
-			return f
-		}
-		for k, f := range files {
-			if strings.EqualFold(k, key) {
-				return f
-			}
-		}
-		return nil
-	}
 	mt := s.newFileMT()
 	file := func(L *lua.LState, f File) lua.LValue {
 		ud := L.NewUserData()
@@ -281,45 +280,7 @@ func (s *state) files(req func() Request) *object {
 		ud.Metatable = mt
 		return ud
 	}
-	first := func(L *lua.LState, key string) lua.LValue {
-		if f := lookup(L, key); len(f) > 0 {
-			return file(L, f[0])
-		}
-		return lua.LNil
-	}
-	o := s.newObject("Request.Files", func(L *lua.LState, key string) (lua.LValue, bool) {
-		if key == "Count" {
-			return lua.LNumber(len(values(L))), true
-		}
-		return first(L, key), true
-	}, nil)
-	o.method(s.L, "Item", func(L *lua.LState) int {
-		L.Push(first(L, L.CheckString(1)))
-		return 1
-	})
-	o.method(s.L, "Values", func(L *lua.LState) int {
-		files := lookup(L, L.CheckString(1))
-		t := L.CreateTable(len(files), 0)
-		for _, f := range files {
-			t.Append(file(L, f))
-		}
-		L.Push(t)
-		return 1
-	})
-	o.method(s.L, "Keys", func(L *lua.LState) int {
-		files := values(L)
-		keys := make([]string, 0, len(files))
-		for k := range files {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		L.Push(stringArray(L, keys))
-		return 1
-	})
-	o.meta(s.L, "__call", func(L *lua.LState) int {
-		L.Push(first(L, L.CheckString(2)))
-		return 1
-	})
+	o, _ := collectionOf(s, "Request.Files", values, file, nil)
 	return o
 }
 
