@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lasp/globalfile"
@@ -31,7 +32,12 @@ type global struct {
 
 	aptOnce sync.Once
 	apt     *scripting.Apartment // the application's apartment, once needed
+
+	declared atomic.Pointer[declaredFunc] // Server.declared's, made once
 }
+
+// declaredFunc finds a declared object by id (scripting.Env.Declared).
+type declaredFunc = func(context.Context, string) (scope.Object, bool, error)
 
 // loadGlobal reads, checks and compiles global.lasa: its declarations must
 // name known components, its scripts must compile. Nothing is half-loaded.
@@ -109,14 +115,19 @@ func (s *Server) appApartment(g *global) *scripting.Apartment {
 }
 
 // declared finds an Application-scope object of global.lasa.
-func (s *Server) declared(g *global) func(context.Context, string) (scope.Object, bool, error) {
-	return func(ctx context.Context, id string) (scope.Object, bool, error) {
+func (s *Server) declared(g *global) declaredFunc {
+	if f := g.declared.Load(); f != nil {
+		return *f
+	}
+	f := declaredFunc(func(ctx context.Context, id string) (scope.Object, bool, error) {
 		if !slices.Contains(g.statics.IDs(), id) {
 			return nil, false, nil
 		}
 		o, err := g.statics.Get(ctx, id)
 		return o, err == nil, err
-	}
+	})
+	g.declared.Store(&f) // two first requests may both make it: alike
+	return f
 }
 
 // start runs Application_OnStart once, inside the first page request;

@@ -105,8 +105,11 @@ func (s *Server) endSession(ctx context.Context, rec *session.Record) {
 
 // declaredIn finds global.lasa's Application objects, then the Session
 // objects of v's session (v may be nil: a page without a session).
-func (s *Server) declaredIn(g *global, v *view) func(context.Context, string) (scope.Object, bool, error) {
+func (s *Server) declaredIn(g *global, v *view) declaredFunc {
 	app := s.declared(g)
+	if len(g.sessionObjects) == 0 {
+		return app // nothing of the session's to find: no closure per request
+	}
 	return func(ctx context.Context, id string) (scope.Object, bool, error) {
 		if o, ok, err := app(ctx, id); ok || err != nil {
 			return o, ok, err
