@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,8 +21,9 @@ type promMetrics struct {
 	refused   *prometheus.CounterVec // 503s by reason
 	storeErrs *prometheus.CounterVec // by store
 
-	mu    sync.Mutex
-	codes map[int]prometheus.Counter // requests' children, by code
+	// codes are requests' children by status code, made on first use:
+	// no lock and no allocation per request.
+	codes [600]atomic.Pointer[prometheus.Counter]
 }
 
 func newMetrics(s *Server) *promMetrics {
@@ -45,7 +46,6 @@ func newMetrics(s *Server) *promMetrics {
 		storeErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lasp_store_errors_total", Help: "Failures of a Redis store (session or application) to answer.",
 		}, []string{"store"}),
-		codes: map[int]prometheus.Counter{},
 	}
 	for _, reason := range []string{"session_busy", "lock_released", "store_down", "memory_short", "body_busy", "application_lock", "shutting_down", "session_after_commit"} {
 		m.refused.WithLabelValues(reason) // present at zero, for alerts
@@ -101,14 +101,17 @@ func (l *luaStates) Collect(ch chan<- prometheus.Metric) {
 
 // observe records one answered request.
 func (m *promMetrics) observe(status int, d, wait time.Duration) {
-	m.mu.Lock()
-	c := m.codes[status]
-	if c == nil {
-		c = m.requests.WithLabelValues(strconv.Itoa(status))
-		m.codes[status] = c
+	if status < 100 || status >= len(m.codes) {
+		m.requests.WithLabelValues(strconv.Itoa(status)).Inc()
+	} else {
+		p := m.codes[status].Load()
+		if p == nil {
+			c := m.requests.WithLabelValues(strconv.Itoa(status)) // the same child, should two make it
+			p = &c
+			m.codes[status].Store(p)
+		}
+		(*p).Inc()
 	}
-	m.mu.Unlock()
-	c.Inc()
 	m.duration.Observe(d.Seconds())
 	if wait > 0 {
 		m.wait.Observe(wait.Seconds())
