@@ -361,3 +361,24 @@ func fileExists(name string) bool {
 	_, err := os.Stat(name)
 	return err == nil
 }
+
+// TestDatabasePoolsBounded: a page opening a new SQLite file per request
+// stops at the server's limit of open databases, with an error at its
+// line, instead of exhausting file handles.
+func TestDatabasePoolsBounded(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, map[string]string{
+		"open.lasp": `<% local db = Server.CreateObject("Lasp.Database") db:Open("sqlite:data/db" .. Request.QueryString["i"] .. ".db") db:Execute("SELECT 1") %>ok`,
+	}, func(c *Config) { c.Dev = true })
+	for i := range 64 {
+		if got := mustFetch(t, a, a.Client(), fmt.Sprintf("/open.lasp?i=%d", i)); got != "ok" {
+			t.Fatalf("database %d: %q", i, got)
+		}
+	}
+	if status, body := a.get(t, "/open.lasp?i=64"); status != 500 || !strings.Contains(body, "64 databases open already") {
+		t.Errorf("the 65th database: %d\n%s", status, body)
+	}
+	if got := mustFetch(t, a, a.Client(), "/open.lasp?i=3"); got != "ok" {
+		t.Errorf("a database already open: %q", got)
+	}
+}

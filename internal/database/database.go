@@ -26,6 +26,9 @@ import (
 // MaxRows bounds what one Query returns.
 const MaxRows = 10_000
 
+// MaxPools bounds the databases a server opens (pools by URL).
+const MaxPools = 64
+
 // maxStatements bounds a pool's cache of prepared statements; past it the
 // cache starts again.
 const maxStatements = 256
@@ -139,6 +142,12 @@ func (p *Pools) open(what string) (*pool, error) {
 	defer p.mu.Unlock()
 	if pl, ok := p.pools[key]; ok {
 		return pl, nil
+	}
+	if len(p.pools) >= MaxPools {
+		// Each pool holds connections and file handles until the server
+		// ends: a page opening a database per request parameter must not
+		// exhaust them.
+		return nil, fmt.Errorf("%s: the server has %d databases open already, its limit", redact(what), MaxPools)
 	}
 	pl := &pool{postgres: driver == "pgx", stmts: map[string]*sql.Stmt{}}
 	if driver == "sqlite" {
