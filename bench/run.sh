@@ -4,7 +4,8 @@
 #
 #   bench/run.sh [duration] [connections] [threads]
 #   VARIANTS=1 bench/run.sh ...   also the page with the access log and gzip
-#                                 each on and off (wrk sends Accept-Encoding: gzip)
+#                                 each on and off (wrk sends Accept-Encoding: gzip),
+#                                 in ROUNDS interleaved rounds (default 2)
 #
 # Page: bench/app/table.lasp?name=<b>Bench</b> (escapes a query parameter,
 # renders a 20-row table). Installs wrk from Debian when it is missing.
@@ -59,24 +60,32 @@ awk -v l="$lasp_rps" -v p="$plain_rps" 'BEGIN { printf "ratio lasp/plain: %.2f\n
 
 if [ "${VARIANTS:-}" = 1 ]; then
   # The same page through four servers in one run: the access log (logging
-  # to a file) and gzip each on and off; every request accepts gzip.
-  declare -A url
+  # to a file) and gzip each on and off; every request accepts gzip. Besides
+  # requests/s, each server's own CPU time per request (from /proc, user +
+  # system) is printed: wrk and the machine's other load move it less.
+  declare -A url pid
   for v in "log+gzip:" "log:-compress=false" "gzip:-access-log=false" "neither:-access-log=false -compress=false"; do
     name=${v%%:*}; flags=${v#*:}
     # shellcheck disable=SC2086
     start "$tmp/serve" -root bench/app -addr 127.0.0.1:0 $flags
     url[$name]="http://$addr$path"
+    pid[$name]=${pids[-1]}
     wrk -t1 -c4 -d1s -H 'Accept-Encoding: gzip' "${url[$name]}" >/dev/null
   done
-  grps() { wrk -t"$threads" -c"$conns" -d"$duration" -H 'Accept-Encoding: gzip' "$1" | awk '/^Requests\/sec:/ {print $2}'; }
-  declare -A r
-  for round in 1 2; do
+  ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  declare -A r cpu
+  for _ in $(seq "${ROUNDS:-2}"); do
     for name in log+gzip log gzip neither; do
-      r[$name]="${r[$name]:-} $(grps "${url[$name]}")"
+      t0=$(ticks "${pid[$name]}")
+      out=$(wrk -t"$threads" -c"$conns" -d"$duration" -H 'Accept-Encoding: gzip' "${url[$name]}")
+      t1=$(ticks "${pid[$name]}")
+      rq=$(awk '/requests in/ {print $1}' <<<"$out")
+      r[$name]="${r[$name]:-} $(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+      cpu[$name]="${cpu[$name]:-} $(awk -v t=$((t1 - t0)) -v n="$rq" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
     done
   done
-  echo "variants (Accept-Encoding: gzip; two rounds, interleaved):"
+  echo "variants (Accept-Encoding: gzip; ${ROUNDS:-2} rounds, interleaved):"
   for name in log+gzip log gzip neither; do
-    printf "  %-9s %s requests/s\n" "$name" "${r[$name]}"
+    printf "  %-9s %s requests/s;  server CPU per request:%s µs\n" "$name" "${r[$name]}" "${cpu[$name]}"
   done
 fi

@@ -8,12 +8,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"lasp/internal/redistest"
 	"lasp/scope"
@@ -22,7 +25,7 @@ import (
 
 // farm is two servers sharing one Redis for sessions and Application, with
 // the same keys: a web farm in one test.
-func farm(t *testing.T, files map[string]string, more ...func(*Config)) (a, b *app, redis *redistest.Server) {
+func farm(t testing.TB, files map[string]string, more ...func(*Config)) (a, b *app, redis *redistest.Server) {
 	redis = redistest.Start(t)
 	keys := [][]byte{[]byte(strings.Repeat("k", 64)), []byte(strings.Repeat("e", 32))}
 	configure := append([]func(*Config){func(c *Config) {
@@ -419,4 +422,67 @@ func (c *cart) Restore(state scope.Value) error {
 		c.items = append(c.items, it.(string))
 	}
 	return nil
+}
+
+// TestFarmKeptLock: a server keeps a session's lock between the session's
+// requests, so that each of them costs one Redis call (its commit) that
+// names the session; a request of the session on the other server gets
+// the lock at once (the keeper gives it back when told, well within the
+// 10 s lease it would otherwise wait out) and sees every count; and back
+// again. ReadOnly pages on either server read what was committed.
+func TestFarmKeptLock(t *testing.T) {
+	t.Parallel()
+	files := maps.Clone(farmFiles)
+	files["id.lasp"] = `<%@ EnableSessionState="ReadOnly" %><%= Session.SessionID %>`
+	a, b, _ := farm(t, files)
+	c := client(t, a)
+	mustFetch(t, a, c, "/inc.lasp")
+	mustFetch(t, a, c, "/inc.lasp") // locks in Redis, and keeps the lock
+	key := "lasp:s:{" + mustFetch(t, a, c, "/id.lasp") + "}"
+	var calls atomic.Int64
+	rdb, _ := redisClient(a.srv)
+	rdb.AddHook(keyHook{key, &calls})
+	const n = 10
+	for i := range n {
+		if got := mustFetch(t, a, c, "/inc.lasp"); got != strconv.Itoa(i+3) {
+			t.Fatalf("request %d on the keeper: %q", i+3, got)
+		}
+	}
+	if got := calls.Load(); got != n {
+		t.Errorf("%d requests on the server that keeps the lock made %d Redis calls naming the session, want %d", n, got, n)
+	}
+	for i, server := range []*app{b, b, a, b} {
+		start := time.Now()
+		got := mustFetch(t, server, c, "/inc.lasp")
+		if want := strconv.Itoa(n + 3 + i); got != want {
+			t.Errorf("request %d after the keeper's: %q, want %s", i+1, got, want)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("request %d waited %v for the lock: the keeper did not give it back", i+1, d)
+		}
+		for _, reader := range []*app{a, b} {
+			if got := mustFetch(t, reader, c, "/n.lasp"); got != strconv.Itoa(n+3+i) {
+				t.Errorf("ReadOnly page after request %d: %q, want %d", i+1, got, n+3+i)
+			}
+		}
+	}
+}
+
+// keyHook counts the Redis commands that name key.
+type keyHook struct {
+	key string
+	n   *atomic.Int64
+}
+
+func (h keyHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h keyHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if slices.Contains(cmd.Args(), any(h.key)) {
+			h.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h keyHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }

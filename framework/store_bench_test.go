@@ -143,3 +143,26 @@ func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		return next(ctx, cmds)
 	}
 }
+
+// BenchmarkFarmHandover is one client counting in its session on a farm
+// of two servers sharing Redis: on one server (a sticky balancer), and
+// alternating between them, so that every request takes the session's
+// lock over from the other server.
+func BenchmarkFarmHandover(b *testing.B) {
+	for _, name := range []string{"one-server", "alternating"} {
+		b.Run(name, func(b *testing.B) {
+			a1, a2, _ := farm(b, farmFiles, func(c *Config) { c.Logger = slog.New(slog.DiscardHandler) })
+			servers := []*app{a1, a1}
+			if name == "alternating" {
+				servers[1] = a2
+			}
+			c := client(b, a1)
+			mustFetch(b, a1, c, "/inc.lasp")
+			i := 0
+			for b.Loop() {
+				mustFetch(b, servers[i%2], c, "/inc.lasp")
+				i++
+			}
+		})
+	}
+}

@@ -21,6 +21,14 @@ import (
 // at a time across the farm (a fenced lease lock, see internal/redisstore),
 // sessions outlive server restarts, and Session_OnEnd runs once in the farm,
 // on whichever server sweeps first (redis_sweep.go).
+//
+// A server keeps a session's lock between its requests, with the session as
+// it committed it, while no other server asks for it: most requests of a
+// session come to the server that served the last one (sticky balancers,
+// bursts), and the next one then needs a single round trip, its commit. A
+// server that wants the session queues in Redis, which tells the keeper;
+// the keeper gives the lock back at once, or its request in progress
+// releases it when it commits.
 type redisStore struct {
 	host    Host
 	st      *redisstore.Store
@@ -40,6 +48,19 @@ type redisStore struct {
 	// held are the Redis locks this server's requests hold, by session ID
 	// (Break).
 	held map[string]*redisstore.Record
+	// kept are the locks this server keeps while none of its requests
+	// holds them, by session ID.
+	kept      map[string]*keptLock
+	listening sync.Once // to OnWanted, from the first kept lock on
+}
+
+// keptLock is a session's lock that the server keeps between requests,
+// and the session as the last of them left it: nothing else can change it
+// while the lock is the server's.
+type keptLock struct {
+	lock          *redisstore.Record
+	data, objects *scope.Contents
+	timeout       float64
 }
 
 // redisState is what a request (or the sweep) holds of its session in
@@ -50,6 +71,8 @@ type redisState struct {
 	committed bool               // the commit released the lock
 	claim     string             // the claim on an ended session, for Done after its Session_OnEnd
 	undone    bool               // Done got no answer: the sweep asks again
+	saving    bool               // a commit was sent
+	kept      bool               // the commit kept the lock
 }
 
 func newRedisStore(h Host, o Options, url string) (*redisStore, error) {
@@ -61,7 +84,7 @@ func newRedisStore(h Host, o Options, url string) (*redisStore, error) {
 		st.ClaimFor = o.LockWait * 2 // Session_OnEnd may take a whole script timeout
 	}
 	m := &redisStore{host: h, st: st, cookies: newIDCookies(o.Keys, o.Logger), log: o.Logger,
-		timeout: o.Timeout.Minutes(), wait: o.LockWait, stop: make(chan struct{}), undone: map[string]string{}, held: map[string]*redisstore.Record{}}
+		timeout: o.Timeout.Minutes(), wait: o.LockWait, stop: make(chan struct{}), undone: map[string]string{}, held: map[string]*redisstore.Record{}, kept: map[string]*keptLock{}}
 	m.swept.Add(1)
 	go m.sweep()
 	return m, nil
@@ -76,6 +99,7 @@ func (m *redisStore) Load(ctx context.Context, r *http.Request, owner any, lock 
 		return nil, nil
 	}
 	var got *redisstore.Record
+	var kept *keptLock
 	var err error
 	if lock {
 		// Queued here first, in arrival order: only the first request of a
@@ -83,6 +107,9 @@ func (m *redisStore) Load(ctx context.Context, r *http.Request, owner any, lock 
 		err = lockWait(ctx, m.wait, func(ctx context.Context) error {
 			if err := m.locks.lock(ctx, id, owner); err != nil {
 				return err
+			}
+			if kept = m.takeKept(id); kept != nil {
+				return nil
 			}
 			got, err = m.st.Lock(ctx, id)
 			if got == nil {
@@ -99,6 +126,12 @@ func (m *redisStore) Load(ctx context.Context, r *http.Request, owner any, lock 
 		}
 		return nil, m.host.Down(err)
 	}
+	if kept != nil {
+		state := &redisState{lock: kept.lock, release: m.st.Hold(m.st.SessionKey(id), kept.lock)}
+		rec := &Record{ID: id, Timeout: kept.timeout, Data: kept.data, Objects: kept.objects, state: state}
+		m.hold(rec, state)
+		return rec, nil
+	}
 	if got == nil {
 		return nil, nil
 	}
@@ -107,16 +140,78 @@ func (m *redisStore) Load(ctx context.Context, r *http.Request, owner any, lock 
 	if lock {
 		state.lock = got
 		state.release = m.st.Hold(m.st.SessionKey(id), got)
-		rec.broken = m.locks.brokenFlag(id)
-		m.mu.Lock()
-		m.held[id] = got
-		m.mu.Unlock()
+		m.hold(rec, state)
 	}
 	if rec.Data, rec.Objects, err = decode(got.Data); err != nil {
 		m.Leave(rec, owner)
 		return nil, fmt.Errorf("session %s in Redis: %w", id[:8], err)
 	}
 	return rec, nil
+}
+
+// hold records that a request of this server holds rec's lock.
+func (m *redisStore) hold(rec *Record, state *redisState) {
+	rec.broken = m.locks.brokenFlag(rec.ID)
+	m.mu.Lock()
+	m.held[rec.ID] = state.lock
+	m.mu.Unlock()
+}
+
+// takeKept takes the lock of session id that the server keeps, if it
+// keeps one that it still surely holds for long enough for a request to
+// renew it (Hold renews it before half of what is left has passed). One
+// nearer its end is left to lapse: nobody asked for it.
+func (m *redisStore) takeKept(id string) *keptLock {
+	m.mu.Lock()
+	k := m.kept[id]
+	delete(m.kept, id)
+	m.mu.Unlock()
+	if k == nil || time.Until(k.lock.HeldUntil()) < m.st.Lease/4 {
+		return nil
+	}
+	return k
+}
+
+// keep keeps rec's lock, which Redis granted for a new lease, for the
+// session's next request.
+func (m *redisStore) keep(rec *Record, lock *redisstore.Record) {
+	m.listening.Do(func() { m.st.OnWanted(m.wanted) })
+	m.mu.Lock()
+	m.kept[rec.ID] = &keptLock{lock: lock, data: rec.Data, objects: rec.Objects, timeout: rec.Timeout}
+	m.mu.Unlock()
+}
+
+// wanted gives back the kept lock of session id, which another server
+// asks for. A lock that a request holds now is released by its commit:
+// Redis sees the other server queued.
+func (m *redisStore) wanted(id string) {
+	m.mu.Lock()
+	k := m.kept[id]
+	delete(m.kept, id)
+	m.mu.Unlock()
+	if k != nil {
+		go m.giveBack(id, k.lock)
+	}
+}
+
+// giveBack releases a lock that the server kept.
+func (m *redisStore) giveBack(id string, lock *redisstore.Record) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := m.st.Release(ctx, id, lock); err != nil {
+		m.host.Down(err) // the lease ends it anyway
+	}
+}
+
+// dropLapsed forgets the kept locks whose lease has passed.
+func (m *redisStore) dropLapsed() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, k := range m.kept {
+		if time.Now().After(k.lock.HeldUntil()) {
+			delete(m.kept, id)
+		}
+	}
 }
 
 func (m *redisStore) Create(w http.ResponseWriter, r *http.Request, owner any, lock bool, _ any) *Record {
@@ -153,15 +248,20 @@ func (m *redisStore) Save(ctx context.Context, w http.ResponseWriter, r *http.Re
 		return nil // never stored: nothing to end but the event
 	case rec.IsNew:
 		err = m.st.Create(ctx, rec.ID, raw, timeout)
-	default:
+	case abandon || rec.NewID != "":
+		state.saving = true
 		err = m.st.Commit(ctx, rec.ID, state.lock, raw, timeout, abandon, rec.NewID)
 		state.committed = err == nil
 		if state.committed && rec.NewID != "" && !abandon {
 			m.cookies.issue(w, r, rec.NewID)
 		}
 		if state.committed && abandon {
-			state.claim = state.lock.Token // the commit claimed its Session_OnEnd
+			state.claim = state.lock.Claim // the commit claimed its Session_OnEnd
 		}
+	default:
+		state.saving = true
+		state.kept, err = m.st.CommitKeep(ctx, rec.ID, state.lock, raw, timeout)
+		state.committed = err == nil
 	}
 	// The store knows the outcome (it asks again while a reply is lost):
 	// refused answers 503, and unknown (Redis silent past the lease) 500,
@@ -190,12 +290,29 @@ func (m *redisStore) Leave(rec *Record, owner any) {
 	}
 	m.mu.Unlock()
 	state.release()
-	if !state.committed {
+	switch {
+	case rec.lockBroken():
+		// An operator released it.
+	case state.kept:
+		m.keep(rec, state.lock)
+	case state.committed:
+		// The commit released it.
+	case !state.saving:
+		// Nothing to save (or the page failed): the session is as the
+		// lock found it, which keeps it if nobody waits, and slides its
+		// deadline either way.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if err := m.st.Release(ctx, rec.ID, state.lock); err != nil {
+		kept, err := m.st.Keep(ctx, rec.ID, state.lock)
+		if err != nil {
 			m.host.Down(err) // the lease ends it anyway
+		} else if kept {
+			m.keep(rec, state.lock)
 		}
+	default:
+		// The commit failed: whether it applied may be unknown, so what
+		// the server has of the session may not be what Redis has.
+		m.giveBack(rec.ID, state.lock)
 	}
 	state.lock = nil
 }
@@ -235,6 +352,15 @@ func (m *redisStore) Close(ctx context.Context) {
 	}
 	close(m.stop)
 	m.swept.Wait()
+	m.mu.Lock()
+	kept := m.kept
+	m.kept = map[string]*keptLock{}
+	m.mu.Unlock()
+	var wg sync.WaitGroup
+	for id, k := range kept {
+		wg.Go(func() { m.giveBack(id, k.lock) }) // other servers need not wait for the leases
+	}
+	wg.Wait()
 	m.st.Close()
 }
 

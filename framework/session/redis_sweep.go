@@ -81,6 +81,7 @@ func (m *redisStore) sweep() {
 			for m.endDue() {
 			}
 		}
+		m.dropLapsed()
 		m.sweeps.Add(1)
 	}
 }

@@ -40,6 +40,16 @@
 // arrival order; a waiter that stops asking (its server died) is dropped
 // from the queue after StaleWaiter.
 //
+// A holder may keep its lock past its commit (CommitKeep, Keep) for its
+// session's next request, while nobody is queued for it: the lock gets a
+// new lease, and since nobody else can change the session meanwhile, the
+// holder's copy of it stays the committed one. A waiter that queues behind
+// a held lock publishes <key>:want, which a keeper hears (OnWanted) and
+// answers by releasing the lock; a holder's commit or Keep releases it
+// instead of keeping it when it finds the queue not empty. Each commit
+// under a kept lock is a write of its own (its token is the lock's token
+// and a count), so a second commit is never taken for a copy of the first.
+//
 // # Outcomes
 //
 // A write's reply can be lost (a timeout, a reset connection, a Redis that

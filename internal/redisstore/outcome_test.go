@@ -43,7 +43,7 @@ func prime(t *testing.T, st *redisstore.Store) {
 	if err := st.Commit(ctx, "prime", rec, nil, time.Minute, true, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Done(ctx, "prime", rec.Token); err != nil {
+	if err := st.Done(ctx, "prime", rec.Claim); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.AppSet(ctx, "prime", []byte("prime"), nil); err != nil {
@@ -81,6 +81,7 @@ func TestCommitReplayed(t *testing.T) {
 	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, false, ""); err != nil {
 		t.Fatal(err)
 	}
+	a.Again()
 	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, false, ""); err != nil {
 		t.Errorf("A's commit sent again = %v, want nil (applied)", err)
 	}
@@ -89,10 +90,12 @@ func TestCommitReplayed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A's commit arrives again after B's: still applied, and B's work stands.
+	a.Again()
 	if err := st.Commit(ctx, id, a, []byte("A"), time.Minute, false, ""); err != nil {
 		t.Errorf("A's commit sent again after B's = %v, want nil (applied)", err)
 	}
 	// Whatever a replay carries, it changes nothing.
+	b.Again()
 	if err := st.Commit(ctx, id, b, []byte("B twice"), time.Minute, true, ""); err != nil {
 		t.Errorf("B's commit sent again = %v, want nil (applied)", err)
 	}
@@ -102,7 +105,10 @@ func TestCommitReplayed(t *testing.T) {
 
 	// An abandon sent again is still an abandon, claimed by its token.
 	c := mustLock(t, st, id)
-	for range 2 {
+	for i := range 2 {
+		if i > 0 {
+			c.Again()
+		}
 		if err := st.Commit(ctx, id, c, []byte("C"), time.Minute, true, ""); err != nil {
 			t.Fatalf("abandon: %v", err)
 		}
@@ -110,10 +116,10 @@ func TestCommitReplayed(t *testing.T) {
 	if got, err := st.Read(ctx, id); got != nil || err != nil {
 		t.Errorf("Read after the abandon = %v, %v; want nil, nil", got, err)
 	}
-	if err := st.Done(ctx, id, c.Token); err != nil {
+	if err := st.Done(ctx, id, c.Claim); err != nil {
 		t.Errorf("Done with the abandon's token: %v", err)
 	}
-	if err := st.Done(ctx, id, c.Token); err != nil {
+	if err := st.Done(ctx, id, c.Claim); err != nil {
 		t.Errorf("Done sent again: %v", err)
 	}
 
@@ -182,7 +188,7 @@ func TestLostRepliesAreAskedAgain(t *testing.T) {
 		"Create":        func(ctx context.Context) error { return st.Create(ctx, "new", []byte("new"), time.Minute) },
 		"AppSet":        func(ctx context.Context) error { return st.AppSet(ctx, "plain", []byte("plain"), nil) },
 		"AppSet locked": func(ctx context.Context) error { return st.AppSet(ctx, "locked", []byte("locked"), lock) },
-		"Done":          func(ctx context.Context) error { return st.Done(ctx, "ended", ended.Token) },
+		"Done":          func(ctx context.Context) error { return st.Done(ctx, "ended", ended.Claim) },
 		"Claim": func(ctx context.Context) (err error) {
 			claimed, err = st.Claim(ctx, 100)
 			return err

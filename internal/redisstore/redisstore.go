@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,8 +37,9 @@ type Store struct {
 	StaleWaiter time.Duration
 
 	wakeMu  sync.Mutex
-	sub     *redis.PubSub                     // lock releases, once a wait needed them
+	sub     *redis.PubSub                     // lock releases and wants, once a wait or a kept lock needed them
 	waiters map[string]map[chan struct{}]bool // by lock key
+	wanted  func(id string)                   // see OnWanted
 }
 
 // ErrLeaseLost is a commit refused because the lock's lease passed (or
@@ -174,7 +177,29 @@ type Record struct {
 	// Token and Fence identify the lock a Lock call took; zero for Read.
 	Token string
 	Fence int64
+	// Claim is the token of the claim on the session's Session_OnEnd
+	// that a Commit abandoning it took, for Done.
+	Claim string
+
+	held   atomic.Int64 // see HeldUntil, Unix nanoseconds
+	writes int          // commits made under the lock, for their tokens
 }
+
+// HeldUntil is when the lock's lease ends at the earliest, by this
+// process's clock: the lease Redis granted or renewed counted from when
+// the call was sent, before Redis read its own clock.
+func (r *Record) HeldUntil() time.Time { return time.Unix(0, r.held.Load()) }
+
+// leased records that Redis granted or renewed r's lease in a call sent
+// at sent.
+func (r *Record) leased(sent time.Time, lease time.Duration) {
+	r.held.Store(sent.Add(lease).UnixNano())
+}
+
+// write is the token of r's next commit: each commit under one lock is a
+// write of its own, so that a kept lock's second commit is not taken for
+// a copy of its first.
+func (r *Record) write() string { return r.Token + "." + strconv.Itoa(r.writes) }
 
 // newToken returns a random lock token.
 func newToken() string {
@@ -199,7 +224,9 @@ end
 `
 
 // lockScript grants the lock of a session to the token if it is free and
-// the token is first in the queue; else it queues the token.
+// the token is first in the queue; else it queues the token, and tells
+// the holder that the lock is wanted (a server that keeps it between
+// requests then gives it back, see OnWanted).
 // KEYS: s q w; ARGV: token lease staleWaiter mustExist
 // Returns {0} no such session, {1, fence, data, timeout} granted, {2} wait.
 var lockScript = redis.NewScript(now + `
@@ -230,6 +257,7 @@ end
 redis.call('ZADD', q, 'NX', redis.call('HINCRBY', w, '#', 1), token)
 redis.call('HSET', w, token, now)
 redis.call('PEXPIRE', q, tonumber(ARGV[3]) * 10) redis.call('PEXPIRE', w, tonumber(ARGV[3]) * 10)
+if not free then redis.call('PUBLISH', s .. ':want', '') end
 return {2}
 `)
 
@@ -250,6 +278,7 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 	pause := 2 * time.Millisecond
 	var free chan struct{}
 	for {
+		sent := time.Now()
 		res, err := lockScript.Run(ctx, s.rdb, keys, token, s.Lease.Milliseconds(), s.StaleWaiter.Milliseconds(), exist).Slice()
 		if err != nil {
 			// Unless Redis was not reached, the script may have run all
@@ -269,8 +298,10 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 			return nil, nil
 		case 1:
 			data, _ := res[2].(string)
-			return &Record{Data: []byte(data), Timeout: time.Duration(res[3].(int64)) * time.Millisecond,
-				Token: token, Fence: res[1].(int64)}, nil
+			rec := &Record{Data: []byte(data), Timeout: time.Duration(res[3].(int64)) * time.Millisecond,
+				Token: token, Fence: res[1].(int64)}
+			rec.leased(sent, s.Lease)
+			return rec, nil
 		}
 		// Queued: ask again when the holder says the lock is free, or
 		// soon in any case (a holder that died says nothing; the news can
@@ -296,27 +327,62 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 }
 
 // listen returns a channel that receives when the lock on key is
-// released while waiters are queued: one subscription per Store
-// (PSUBSCRIBE <prefix>*:free), made on the first wait and kept.
+// released while waiters are queued.
 func (s *Store) listen(key string) chan struct{} {
 	s.wakeMu.Lock()
 	defer s.wakeMu.Unlock()
-	if s.sub == nil {
-		s.sub = s.rdb.PSubscribe(context.Background(), s.prefix+"*:free")
-		s.waiters = map[string]map[chan struct{}]bool{}
-		ch := s.sub.Channel()
-		go func() {
-			for msg := range ch {
-				s.wake(strings.TrimSuffix(msg.Channel, ":free"))
-			}
-		}()
-	}
+	s.subscribe()
 	c := make(chan struct{}, 1)
 	if s.waiters[key] == nil {
 		s.waiters[key] = map[chan struct{}]bool{}
 	}
 	s.waiters[key][c] = true
 	return c
+}
+
+// subscribe makes the Store's one subscription (PSUBSCRIBE <prefix>*:free
+// <prefix>*:want), on the first wait or OnWanted, and keeps it. It runs
+// under wakeMu.
+func (s *Store) subscribe() {
+	if s.sub != nil {
+		return
+	}
+	s.sub = s.rdb.PSubscribe(context.Background(), s.prefix+"*:free", s.prefix+"*:want")
+	s.waiters = map[string]map[chan struct{}]bool{}
+	ch := s.sub.Channel()
+	go func() {
+		for msg := range ch {
+			if key, ok := strings.CutSuffix(msg.Channel, ":want"); ok {
+				s.want(key)
+			} else {
+				s.wake(strings.TrimSuffix(msg.Channel, ":free"))
+			}
+		}
+	}()
+}
+
+// OnWanted makes f be called, with the session's ID, when a request
+// queues for the lock of a session while another holds it. A server that
+// keeps locks between requests (CommitKeep, Keep) gives them back then.
+// Like any message of Redis's pub/sub, a call can be missed (the
+// subscription was being made, or its connection broke): a waiter asks
+// again each time it polls, so one that is missed delays it by a poll.
+func (s *Store) OnWanted(f func(id string)) {
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	s.wanted = f
+	s.subscribe()
+}
+
+// want passes the want of the session whose lock is key to OnWanted's f.
+func (s *Store) want(key string) {
+	s.wakeMu.Lock()
+	f := s.wanted
+	s.wakeMu.Unlock()
+	tag, ok := strings.CutPrefix(key, s.prefix+"s:{")
+	if id, ok2 := strings.CutSuffix(tag, "}"); ok && ok2 && f != nil {
+		f(id)
+	}
 }
 
 func (s *Store) unlisten(key string, c chan struct{}) {
@@ -431,18 +497,23 @@ func (s *Store) Create(ctx context.Context, id string, data []byte, timeout time
 
 // commitScript saves a locked session and releases its lock, if the lock
 // is still the caller's: same token, same fence, lease not passed (by
-// Redis's clock when the script runs). A commit whose token is remembered
-// applied already: run again, it answers as the first time and changes
-// nothing. With a new ID (and no abandon) the session moves to it in the
-// same step: the old ID finds nothing from then on, and its waiters, told
-// the lock is free, find no session. KEYS: s expiry ending q c s(new);
-// ARGV: token fence hasData data timeout abandon grace id claim
-// remembered newID. Returns 0 refused, 1 saved, 2 ended (abandoned, and
-// claimed with the token), 3 the new ID is taken. Waiters in the queue are
-// told the lock is free (see wait).
+// Redis's clock when the script runs). With keep, and nobody queued for
+// the lock, the caller keeps it instead, for a new lease: its next request
+// needs no round trip to take it. A commit whose write token is remembered
+// applied already: run again, it answers as the first time (from what it
+// left: the claim, or the lock still the caller's) and changes nothing.
+// With a new ID (and no abandon) the session moves to it in the same step:
+// the old ID finds nothing from then on, and its waiters, told the lock is
+// free, find no session. KEYS: s expiry ending q c s(new); ARGV: token
+// fence hasData data timeout abandon grace id claim remembered newID write
+// keep lease. Returns 0 refused, 1 saved, 2 ended (abandoned, and claimed
+// with the write token), 3 the new ID is taken, 4 saved and kept. Waiters
+// in the queue are told the lock is free (see wait).
 var commitScript = redis.NewScript(now + remember + `
-if redis.call('ZSCORE', KEYS[5], ARGV[1]) then
-  if redis.call('HGET', KEYS[1], 'cl') == ARGV[1] then return 2 end
+if redis.call('ZSCORE', KEYS[5], ARGV[12]) then
+  local v = redis.call('HMGET', KEYS[1], 'cl', 'o', 'f')
+  if v[1] == ARGV[12] then return 2 end
+  if v[2] == ARGV[1] and v[3] == ARGV[2] then return 4 end
   return 1
 end
 local v = redis.call('HMGET', KEYS[1], 'o', 'f', 'le')
@@ -454,14 +525,19 @@ if ARGV[11] ~= '' and ARGV[6] ~= '1' then
   redis.call('ZREM', KEYS[2], ARGV[8])
   s, id = KEYS[6], ARGV[11]
 end
-remember(KEYS[5], ARGV[1], ARGV[10])
+remember(KEYS[5], ARGV[12], ARGV[10])
 if ARGV[3] == '1' then redis.call('HSET', s, 'd', ARGV[4]) end
 local to = tonumber(ARGV[5])
 redis.call('HSET', s, 'to', to)
-redis.call('HDEL', s, 'o', 'le')
-if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
+local keep = ARGV[13] == '1' and ARGV[6] ~= '1' and ARGV[11] == '' and redis.call('EXISTS', KEYS[4]) == 0
+if keep then
+  redis.call('HSET', s, 'le', now + tonumber(ARGV[14]))
+else
+  redis.call('HDEL', s, 'o', 'le')
+  if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
+end
 if ARGV[6] == '1' then
-  redis.call('HSET', s, 'end', 1, 'cl', ARGV[1])
+  redis.call('HSET', s, 'end', 1, 'cl', ARGV[12])
   redis.call('ZREM', KEYS[2], id)
   redis.call('ZADD', KEYS[3], now + tonumber(ARGV[9]), id)
   redis.call('PEXPIRE', s, tonumber(ARGV[9]) + tonumber(ARGV[7]))
@@ -470,13 +546,14 @@ end
 redis.call('HSET', s, 'dl', now + to)
 redis.call('PEXPIRE', s, to + tonumber(ARGV[7]))
 redis.call('ZADD', KEYS[2], now + to, id)
+if keep then return 4 end
 return 1
 `)
 
 // Commit saves the session locked as rec (data nil: unchanged) with its
 // timeout, and releases the lock; with abandon the session ends instead,
 // claimed by the caller, who must run its Session_OnEnd and then call
-// Done with rec.Token. With a newID (Session:RenewID) the session moves to
+// Done with rec.Claim. With a newID (Session:RenewID) the session moves to
 // it in the same step, unless it is abandoned.
 //
 // Its outcome is known: nil means it applied; ErrUnknown that Redis did
@@ -486,56 +563,113 @@ return 1
 // answers, for up to Lease whatever becomes of ctx: by then the lease has
 // passed, and a commit that has not applied never will.
 func (s *Store) Commit(ctx context.Context, id string, rec *Record, data []byte, timeout time.Duration, abandon bool, newID string) error {
+	_, err := s.commit(ctx, id, rec, data, timeout, abandon, newID, false)
+	return err
+}
+
+// CommitKeep is Commit (without abandon or a new ID) that keeps the lock
+// when nobody is queued for it: kept, rec holds it for a new lease, which
+// the caller may use for the session's next request (rec.HeldUntil says
+// until when), commit again, and must give back with Release when Redis
+// says it is wanted (OnWanted). Nothing else can change the session
+// meanwhile: what rec last committed is what it holds.
+func (s *Store) CommitKeep(ctx context.Context, id string, rec *Record, data []byte, timeout time.Duration) (kept bool, err error) {
+	return s.commit(ctx, id, rec, data, timeout, false, "", true)
+}
+
+func (s *Store) commit(ctx context.Context, id string, rec *Record, data []byte, timeout time.Duration, abandon bool, newID string, keep bool) (kept bool, err error) {
 	k := s.sessionKeys(id)
 	moved := k[0]
 	if newID != "" {
 		moved = s.sessionKeys(newID)[0]
 	}
-	has, ab := "0", "0"
+	has, ab, kp := "0", "0", "0"
 	if data != nil {
 		has = "1"
 	}
 	if abandon {
 		ab = "1"
 	}
+	if keep {
+		kp = "1"
+	}
+	write := rec.write()
+	rec.writes++
+	sent := time.Now()
 	var n int
-	err := settle(ctx, s.Lease, func(ctx context.Context) (err error) {
+	err = settle(ctx, s.Lease, func(ctx context.Context) (err error) {
 		n, err = commitScript.Run(ctx, s.rdb, []string{k[0], k[3], k[4], k[1], k[5], moved}, rec.Token, rec.Fence, has, data,
-			timeout.Milliseconds(), ab, s.Grace.Milliseconds(), id, s.ClaimFor.Milliseconds(), s.remembered(), newID).Int()
+			timeout.Milliseconds(), ab, s.Grace.Milliseconds(), id, s.ClaimFor.Milliseconds(), s.remembered(), newID,
+			write, kp, s.Lease.Milliseconds()).Int()
 		return err
 	})
 	switch {
 	case err != nil:
-		return err
+		return false, err
 	case n == 0:
-		return ErrLeaseLost
+		return false, ErrLeaseLost
+	case n == 2:
+		rec.Claim = write
 	case n == 3:
-		return fmt.Errorf("session %.8s: the new ID is taken", newID)
+		return false, fmt.Errorf("session %.8s: the new ID is taken", newID)
+	case n == 4:
+		rec.leased(sent, s.Lease)
+		return true, nil
 	}
-	return nil
+	return false, nil
 }
 
 // releaseScript releases a lock without saving, if the caller holds it,
-// and slides the session's deadline. KEYS: s expiry q; ARGV: token grace id.
+// and slides the session's deadline. With keep, and the lock still the
+// caller's (fence and lease) with nobody queued for it, the caller keeps
+// it instead, for a new lease. KEYS: s expiry q; ARGV: token grace id keep
+// fence lease. Returns 0 not held, 1 released, 2 kept.
 var releaseScript = redis.NewScript(now + `
-if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
-redis.call('HDEL', KEYS[1], 'o', 'le')
-if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
-local v = redis.call('HMGET', KEYS[1], 'to', 'end')
-if v[1] and not v[2] then
-  local to = tonumber(v[1])
+local l = redis.call('HMGET', KEYS[1], 'o', 'f', 'le', 'to', 'end')
+if l[1] ~= ARGV[1] then return 0 end
+local keep = ARGV[4] == '1' and l[2] == ARGV[5] and tonumber(l[3]) >= now and not l[5] and redis.call('EXISTS', KEYS[3]) == 0
+if keep then
+  redis.call('HSET', KEYS[1], 'le', now + tonumber(ARGV[6]))
+else
+  redis.call('HDEL', KEYS[1], 'o', 'le')
+  if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
+end
+if l[4] and not l[5] then
+  local to = tonumber(l[4])
   redis.call('HSET', KEYS[1], 'dl', now + to)
   redis.call('PEXPIRE', KEYS[1], to + tonumber(ARGV[2]))
   redis.call('ZADD', KEYS[2], now + to, ARGV[3])
 end
+if keep then return 2 end
 return 1
 `)
 
 // Release releases the lock rec holds without saving anything (a page
-// that failed).
+// that failed, or a kept lock that is wanted).
 func (s *Store) Release(ctx context.Context, id string, rec *Record) error {
+	_, err := s.release(ctx, id, rec, false)
+	return err
+}
+
+// Keep is Release that keeps the lock, as CommitKeep does, when nobody is
+// queued for it, and slides the session's deadline either way: for a
+// request that changed nothing.
+func (s *Store) Keep(ctx context.Context, id string, rec *Record) (kept bool, err error) {
+	return s.release(ctx, id, rec, true)
+}
+
+func (s *Store) release(ctx context.Context, id string, rec *Record, keep bool) (kept bool, err error) {
 	k := s.sessionKeys(id)
-	return releaseScript.Run(ctx, s.rdb, []string{k[0], k[3], k[1]}, rec.Token, s.Grace.Milliseconds(), id).Err()
+	kp := "0"
+	if keep {
+		kp = "1"
+	}
+	sent := time.Now()
+	n, err := releaseScript.Run(ctx, s.rdb, []string{k[0], k[3], k[1]}, rec.Token, s.Grace.Milliseconds(), id, kp, rec.Fence, s.Lease.Milliseconds()).Int()
+	if n == 2 {
+		rec.leased(sent, s.Lease)
+	}
+	return n == 2, err
 }
 
 // renewScript extends the lease of the caller's lock.
@@ -552,7 +686,11 @@ return 1
 // Renew extends rec's lease; false means it was lost (the commit will be
 // refused).
 func (s *Store) Renew(ctx context.Context, key string, rec *Record) (bool, error) {
+	sent := time.Now()
 	n, err := renewScript.Run(ctx, s.rdb, []string{key}, rec.Token, rec.Fence, s.Lease.Milliseconds()).Int()
+	if n == 1 {
+		rec.leased(sent, s.Lease)
+	}
 	return n == 1, err
 }
 
@@ -560,14 +698,19 @@ func (s *Store) Renew(ctx context.Context, key string, rec *Record) (bool, error
 func (s *Store) SessionKey(id string) string { return s.sessionKeys(id)[0] }
 
 // Hold renews rec's lease on key every Lease/3 until the returned stop is
-// called.
+// called; the first time sooner if less than twice that is left of it (a
+// kept lock taken up again).
 func (s *Store) Hold(key string, rec *Record) (stop func()) {
 	var mu sync.Mutex
 	stopped := false
 	var t *time.Timer
 	mu.Lock() // t is set before the first renewal reads it
 	defer mu.Unlock()
-	t = time.AfterFunc(s.Lease/3, func() {
+	first := min(s.Lease/3, max(time.Until(rec.HeldUntil())/2, 0))
+	if rec.held.Load() == 0 {
+		first = s.Lease / 3 // a Record made by the caller, not by Lock
+	}
+	t = time.AfterFunc(first, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), s.Lease/3)
 		ok, err := s.Renew(ctx, key, rec)
 		cancel()

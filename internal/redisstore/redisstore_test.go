@@ -630,7 +630,7 @@ func TestAbandonedSessionIsClaimedAgainAfterClaimFor(t *testing.T) {
 	}
 	// The first claimer, late: its claim lapsed, and Done leaves the
 	// session to the server that claimed it since.
-	if err := st.Done(ctx, id, rec.Token); !errors.Is(err, redisstore.ErrClaimLapsed) {
+	if err := st.Done(ctx, id, rec.Claim); !errors.Is(err, redisstore.ErrClaimLapsed) {
 		t.Errorf("Done after the claim lapsed = %v, want ErrClaimLapsed", err)
 	}
 	if err := st.Done(ctx, id, got[id].Claim); err != nil {
@@ -788,4 +788,134 @@ func TestSoonest(t *testing.T) {
 	if d := time.Until(list[0].Deadline); d <= 59*time.Minute || d > time.Hour+time.Minute {
 		t.Errorf("s3 expires in %v, want about an hour", d)
 	}
+}
+
+// TestKeptLock: a holder that keeps its lock (CommitKeep, Keep) commits
+// again under it, each commit applied once (a copy of the last changes
+// nothing); a server that asks for the lock is heard (OnWanted), gets it
+// once the keeper gives it back, and sees what the keeper committed last;
+// from then on the keeper's commits are refused, and Keep says it holds
+// nothing. With a waiter queued, CommitKeep releases instead of keeping.
+func TestKeptLock(t *testing.T) {
+	st, srv := open(t)
+	other, err := redisstore.Open(srv.URL) // a second server of the farm
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	ctx := ctxFor(t, 15*time.Second)
+	const id = "kept"
+	if err := st.Create(ctx, id, []byte("0"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	a := mustLock(t, st, id)
+	for i, data := range []string{"1", "2"} {
+		before := a.HeldUntil()
+		kept, err := st.CommitKeep(ctx, id, a, []byte(data), time.Minute)
+		if err != nil || !kept {
+			t.Fatalf("commit %d: CommitKeep = %v, %v; want kept", i+1, kept, err)
+		}
+		if !a.HeldUntil().After(before) {
+			t.Errorf("commit %d: HeldUntil %v, not after %v", i+1, a.HeldUntil(), before)
+		}
+	}
+	a.Again()
+	if kept, err := st.CommitKeep(ctx, id, a, []byte("2 again"), time.Minute); err != nil || !kept {
+		t.Errorf("the last commit sent again = %v, %v; want kept, nil", kept, err)
+	}
+	if got := readData(t, st, id); got != "2" {
+		t.Errorf("data = %q, want %q", got, "2")
+	}
+	if kept, err := st.Keep(ctx, id, a); err != nil || !kept {
+		t.Errorf("Keep = %v, %v; want kept", kept, err)
+	}
+
+	wanted := make(chan string, 10)
+	st.OnWanted(func(id string) { wanted <- id })
+	took := make(chan *redisstore.Record, 1)
+	go func() {
+		rec, err := other.Lock(ctx, id)
+		if err != nil {
+			t.Error(err)
+		}
+		took <- rec
+	}()
+	select {
+	case got := <-wanted:
+		if got != id {
+			t.Errorf("wanted %q, want %q", got, id)
+		}
+	case <-ctx.Done():
+		t.Fatal("the keeper was never told that its lock is wanted")
+	}
+	if err := st.Release(ctx, id, a); err != nil {
+		t.Fatal(err)
+	}
+	b := <-took
+	if b == nil || string(b.Data) != "2" || b.Fence != a.Fence+1 {
+		t.Fatalf("the other server took %+v, want data 2 and fence %d", b, a.Fence+1)
+	}
+	// The keeper, late: refused, and it holds nothing.
+	if _, err := st.CommitKeep(ctx, id, a, []byte("stale"), time.Minute); !errors.Is(err, redisstore.ErrLeaseLost) {
+		t.Errorf("the old keeper's commit = %v, want ErrLeaseLost", err)
+	}
+	if kept, err := st.Keep(ctx, id, a); kept || err != nil {
+		t.Errorf("the old keeper's Keep = %v, %v; want not kept", kept, err)
+	}
+
+	// b keeps it; a queues (its second request) and b's next commit
+	// releases to it.
+	if kept, err := other.CommitKeep(ctx, id, b, []byte("3"), time.Minute); err != nil || !kept {
+		t.Fatalf("CommitKeep = %v, %v; want kept", kept, err)
+	}
+	go func() {
+		rec, err := st.Lock(ctx, id)
+		if err != nil {
+			t.Error(err)
+		}
+		took <- rec
+	}()
+	waitFor(t, 5*time.Second, "a queued", func() bool { return queued(t, st, id) == 1 })
+	if kept, err := other.CommitKeep(ctx, id, b, []byte("4"), time.Minute); err != nil || kept {
+		t.Errorf("CommitKeep with a waiter = %v, %v; want released", kept, err)
+	}
+	if a2 := <-took; a2 == nil || string(a2.Data) != "4" {
+		t.Errorf("the waiter took %+v, want data 4", a2)
+	}
+	if got := readData(t, st, id); got != "4" {
+		t.Errorf("data = %q, want 4", got)
+	}
+}
+
+// TestKeptLockOfADeadKeeper: a server that dies keeping a lock (nobody
+// gives it back) blocks the session no longer than the lease: another
+// server then takes it, with what the dead keeper committed last.
+func TestKeptLockOfADeadKeeper(t *testing.T) {
+	st, srv := open(t)
+	st.Lease = 500 * time.Millisecond
+	other, err := redisstore.Open(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	ctx := ctxFor(t, 15*time.Second)
+	const id = "dead"
+	if err := st.Create(ctx, id, []byte("0"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	a := mustLock(t, st, id)
+	if kept, err := st.CommitKeep(ctx, id, a, []byte("last"), time.Minute); err != nil || !kept {
+		t.Fatalf("CommitKeep = %v, %v; want kept", kept, err)
+	}
+	st.Close() // the keeper dies
+	start := time.Now()
+	b, err := other.Lock(ctx, id)
+	waited := time.Since(start)
+	if err != nil || b == nil || string(b.Data) != "last" {
+		t.Fatalf("Lock after the keeper died = %+v, %v; want the data %q", b, err, "last")
+	}
+	if waited > st.Lease+2*time.Second {
+		t.Errorf("waited %v for a lock whose lease is %v", waited, st.Lease)
+	}
+	t.Logf("waited %v for the lock of a dead keeper (lease %v)", waited, st.Lease)
 }
