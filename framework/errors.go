@@ -79,7 +79,7 @@ func (s *Server) logError(r *http.Request, id string, err error, se *scripting.E
 	if se != nil {
 		attrs = append(attrs, "kind", se.Kind.String(), "file", se.File, "line", se.Line)
 		if len(se.Includes) > 0 {
-			attrs = append(attrs, "included_from", se.Includes)
+			attrs = append(attrs, "from", se.Includes)
 		}
 		if se.Traceback != "" {
 			attrs = append(attrs, "traceback", se.Traceback)
@@ -99,8 +99,9 @@ func (s *Server) devError(w http.ResponseWriter, id string, se *scripting.Error)
 		Traceback: se.Traceback,
 		RequestID: id,
 	}
-	for _, inc := range se.Includes {
-		d.Message += "\n(included from " + inc + ")"
+	for _, step := range se.Includes {
+		how, _ := step.MarshalText()
+		d.Message += "\n(" + string(how) + ")"
 	}
 	if se.File != "" && se.Line > 0 {
 		if src, err := fs.ReadFile(s.fsys, se.File); err == nil {

@@ -73,7 +73,7 @@ func TestErrorChains(t *testing.T) {
 			t.Errorf("%s: %v, want prefix %q", tc.page, err, tc.want)
 			continue
 		}
-		if tc.includes != nil && strings.Join(se.Includes, " ") != strings.Join(tc.includes, " ") {
+		if tc.includes != nil && strings.Join(chainStrings(se.Includes), " ") != strings.Join(tc.includes, " ") {
 			t.Errorf("%s: includes %q, want %q", tc.page, se.Includes, tc.includes)
 		}
 	}

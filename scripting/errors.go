@@ -3,6 +3,7 @@ package scripting
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -39,9 +40,10 @@ type Error struct {
 	File string // app-relative name of the file the error is in; may be empty
 	Line int    // 1-based; 0 when unknown
 	Msg  string // without the file:line prefix
-	// Includes is the include chain for errors inside included files, outermost
-	// first, each as "file:line" of the include directive.
-	Includes  []string
+	// Includes is the chain that led to an error in an included file or a
+	// lib module, outermost first: each step is where an include directive
+	// is, or where the code of a module was called from (Site.Require).
+	Includes  []Site
 	Traceback string // Lua traceback; may be empty
 	Err       error  // the underlying cause, if any
 }
@@ -60,6 +62,27 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Site is one step of an Error's chain: the include directive, or the call
+// into a lib module (require, or a function of the module), at File:Line.
+type Site struct {
+	File    string
+	Line    int
+	Require bool // a call into a module, not an include
+}
+
+// String returns "file:line".
+func (s Site) String() string { return s.File + ":" + strconv.Itoa(s.Line) }
+
+// MarshalText writes the site as logs show it: "included from file:line"
+// or "required from file:line".
+func (s Site) MarshalText() ([]byte, error) {
+	how := "included from "
+	if s.Require {
+		how = "required from "
+	}
+	return []byte(how + s.String()), nil
+}
 
 // errScriptTimeout is the cancel cause of a run that passed its ScriptTimeout.
 var errScriptTimeout = errors.New("script timed out")

@@ -8,30 +8,85 @@ import (
 )
 
 // writerLocals binds the page's write functions to locals on line 1, so every
-// write is an upvalue access rather than a global lookup. It adds no line.
-const writerLocals = "local __t,__e,__r,__w,__i=__lasp_t,__lasp_e,__lasp_r,__lasp_w,__lasp_i;"
+// write is a local (in an include, an upvalue) access rather than a global
+// lookup. It adds no line. Included files are generated without it.
+const writerLocals = "local __t,__e,__r,__w=__lasp_t,__lasp_e,__lasp_r,__lasp_w;"
+
+// includeMarker is the name of the call that the generator puts where an
+// include directive is; the compiler replaces each such statement by the
+// included file's code (see splice).
+const includeMarker = "__lasp_include"
 
 // source is Lua being generated for one file. Every piece of code is placed
 // on its original line, so Lua's own "chunk:line:" positions are the page's.
 type source struct {
 	b    strings.Builder
 	line int
+	col  int // bytes written on the current line
+	// author holds where the author's own code is in the Lua, so that a
+	// syntax error can tell the author's tokens from generated ones.
+	author []span
+}
+
+// span is a stretch of the generated Lua, from line:col up to endLine:endCol
+// (exclusive); columns are 1-based bytes, as gopher-lua counts them.
+type span struct{ line, col, endLine, endCol int }
+
+func (sp span) contains(line, col int) bool {
+	after := line > sp.line || line == sp.line && col >= sp.col
+	before := line < sp.endLine || line == sp.endLine && col < sp.endCol
+	return after && before
 }
 
 func newSource(prefix string) *source {
 	s := &source{line: 1}
-	s.b.WriteString(prefix)
+	s.write(prefix)
 	return s
 }
 
-// at places code starting at line, padding with newlines.
-func (s *source) at(line int, code string) {
+// write appends code, keeping line and col.
+func (s *source) write(code string) {
+	s.b.WriteString(code)
+	if n := strings.Count(code, "\n"); n > 0 {
+		s.line += n
+		s.col = len(code) - strings.LastIndexByte(code, '\n') - 1
+	} else {
+		s.col += len(code)
+	}
+}
+
+// pad moves to line, writing newlines.
+func (s *source) pad(line int) {
 	for s.line < line {
 		s.b.WriteByte('\n')
 		s.line++
+		s.col = 0
 	}
-	s.b.WriteString(code)
-	s.line += strings.Count(code, "\n")
+}
+
+// at places generated code starting at line, padding with newlines.
+func (s *source) at(line int, code string) {
+	s.pad(line)
+	s.write(code)
+}
+
+// authored places the author's code starting at line and records where it is.
+func (s *source) authored(line int, code string) {
+	s.pad(line)
+	start := span{line: s.line, col: s.col + 1}
+	s.write(code)
+	start.endLine, start.endCol = s.line, s.col+1
+	s.author = append(s.author, start)
+}
+
+// isAuthors reports whether the Lua at line:col is the author's code.
+func (s *source) isAuthors(line, col int) bool {
+	for _, sp := range s.author {
+		if sp.contains(line, col) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *source) String() string { return s.b.String() }
@@ -40,7 +95,11 @@ func (s *source) String() string { return s.b.String() }
 type bodyGen struct {
 	body    *source
 	scripts *source
-	hasCode bool // scripts holds any code
+	hasCode bool         // scripts holds any code
+	exprs   []*page.Expr // the expressions written, in order
+	// bad is the first expression that is not one well-formed Lua
+	// expression (see wellFormedExpr), or nil.
+	bad *page.Expr
 }
 
 // call places a generated call at line; the trailing ";" keeps a following
@@ -63,26 +122,50 @@ func (g *bodyGen) genWrites(k int, nodes []page.Node) {
 	g.body.at(nodes[0].Position().Line, " __w("+strconv.Itoa(k))
 	for _, n := range nodes {
 		if e, ok := n.(*page.Expr); ok {
-			g.body.at(e.Pos.Line, ", "+stripTrailingComment(e.Code))
+			g.body.at(e.Pos.Line, ", ")
+			g.expr(e)
 		}
 	}
-	g.body.b.WriteString(");")
+	g.body.write(");")
 }
 
 func (g *bodyGen) genCode(n *page.Code) {
-	g.body.at(n.Pos.Line, " "+stripTrailingComment(n.Code)+" ")
+	g.body.at(n.Pos.Line, " ")
+	g.body.authored(n.Pos.Line, stripTrailingComment(n.Code))
+	g.body.write(" ")
 }
 
 func (g *bodyGen) genExpr(n *page.Expr) {
-	fn := "__e"
+	fn := "__e("
 	if n.Raw {
-		fn = "__r"
+		fn = "__r("
 	}
-	g.call(n.Pos.Line, fn, stripTrailingComment(n.Code))
+	g.body.at(n.Pos.Line, " "+fn)
+	g.expr(n)
+	g.body.write(");")
+}
+
+// expr places the code of an expression, checking its shape.
+func (g *bodyGen) expr(n *page.Expr) {
+	code := stripTrailingComment(n.Code)
+	g.body.authored(n.Pos.Line, code)
+	g.exprs = append(g.exprs, n)
+	if g.bad == nil && !wellFormedExpr(code) {
+		g.bad = n
+	}
+}
+
+// genInclude places the marker of include k. The ";" before it ends the
+// author's statement, so that code before the include can never take the
+// marker as part of an expression (it is a syntax error instead).
+func (g *bodyGen) genInclude(line, k int) {
+	g.body.at(line, " ;"+includeMarker+"("+strconv.Itoa(k)+");")
 }
 
 func (g *bodyGen) genScript(n *page.Script) {
-	g.scripts.at(n.Pos.Line, " "+stripTrailingComment(n.Code)+" ")
+	g.scripts.at(n.Pos.Line, " ")
+	g.scripts.authored(n.Pos.Line, stripTrailingComment(n.Code))
+	g.scripts.write(" ")
 	g.hasCode = true
 }
 
@@ -216,4 +299,81 @@ func calls(prev byte) bool { return prev == 'a' || prev == ')' || prev == ']' ||
 
 func isNameByte(c byte) bool {
 	return c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// wellFormedExpr is a quick check that code is one Lua expression as far as
+// its brackets, strings and commas go: something other than comments, every
+// bracket closed in order, every string and long comment closed, and no
+// comma outside brackets. Placed in a generated call, such code can neither
+// take the call's own brackets or commas as its own nor run into the code
+// after it. Code that fails the check is parsed on its own (exprSyntax) to
+// say what is wrong with it.
+func wellFormedExpr(code string) bool {
+	var buf [16]byte
+	stack := buf[:0]
+	any := false
+	for i := 0; i < len(code); {
+		c := code[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+			continue
+		case c == '-' && strings.HasPrefix(code[i:], "--"):
+			if lvl := longBracket(code, i+2); lvl >= 0 {
+				end := strings.Index(code[i+2+lvl+2:], "]"+strings.Repeat("=", lvl)+"]")
+				if end < 0 {
+					return false
+				}
+				i = skipLong(code, i+2, lvl)
+				continue
+			}
+			nl := strings.IndexByte(code[i:], '\n')
+			if nl < 0 {
+				return any && len(stack) == 0
+			}
+			i += nl + 1
+			continue
+		case c == '"' || c == '\'':
+			j := i + 1
+			for j < len(code) && code[j] != c && code[j] != '\n' {
+				if code[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(code) || code[j] != c {
+				return false
+			}
+			i = j + 1
+		case c == '[' && longBracket(code, i) >= 0:
+			lvl := longBracket(code, i)
+			if !strings.Contains(code[i+lvl+2:], "]"+strings.Repeat("=", lvl)+"]") {
+				return false
+			}
+			i = skipLong(code, i, lvl)
+		case c == '(' || c == '[' || c == '{':
+			stack = append(stack, c)
+			i++
+		case c == ')' || c == ']' || c == '}':
+			open := byte('(')
+			if c == ']' {
+				open = '['
+			} else if c == '}' {
+				open = '{'
+			}
+			if len(stack) == 0 || stack[len(stack)-1] != open {
+				return false
+			}
+			stack = stack[:len(stack)-1]
+			i++
+		case c == ',' && len(stack) == 0:
+			return false
+		case c == ';':
+			return false
+		default:
+			i++
+		}
+		any = true
+	}
+	return any && len(stack) == 0
 }

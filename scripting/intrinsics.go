@@ -47,14 +47,6 @@ func (s *state) installIntrinsics() {
 		s.run.out.writeValue(L, L.Get(1), true)
 		return 0
 	}))
-	b.RawSetString("__lasp_i", L.NewFunction(func(L *lua.LState) int {
-		r := s.run
-		fn := L.NewFunctionFromProto(r.page.includes[L.CheckInt(1)])
-		fn.Env = r.globals
-		L.Push(fn)
-		L.Call(0, 0)
-		return 0
-	}))
 	// The intrinsic objects are built on their first use in the state
 	// (see state.declared): a state that never touches Request, such as an
 	// apartment's, never pays for it.

@@ -52,6 +52,16 @@ func (s *state) require(L *lua.LState) int {
 	return 1
 }
 
+// isModule reports whether file is that of a module the state loaded.
+func (s *state) isModule(file string) bool {
+	name, ok := strings.CutPrefix(file, "lib/")
+	if !ok {
+		return false
+	}
+	name, ok = strings.CutSuffix(name, ".lua")
+	return ok && s.modules[strings.ReplaceAll(name, "/", ".")] != nil
+}
+
 // sourceLine returns line n of an app file, for error reports.
 func (e *Engine) sourceLine(name string, n int) string {
 	if name == "" || n <= 0 {

@@ -60,7 +60,7 @@ type run struct {
 type errorSite struct {
 	file, traceback string
 	line            int
-	includes        []string // "file:line" of the includes that led there, outermost first
+	includes        []Site // the includes and modules' callers that led there, outermost first
 }
 
 func newRun(ctx context.Context, e *Engine, s *state, w io.Writer, p *Page, env *Env) *run {
@@ -146,7 +146,7 @@ func (r *run) protected(f func()) (err error) {
 				panic(v)
 			}
 			if r.where == nil {
-				r.where = errorSiteOf(L, 0) // the stack is still there
+				r.where = r.s.errorSiteOf(L, 0) // the stack is still there
 			}
 			err = r.scriptError(ae.Object, ae)
 		}
@@ -290,20 +290,24 @@ func (r *run) siteTrace() string {
 // Lua frame and a traceback.
 func (s *state) recordError(L *lua.LState) int {
 	if r := s.run; r != nil && r.where == nil && L.Get(1) != s.stop {
-		r.where = errorSiteOf(L, 1)
+		r.where = s.errorSiteOf(L, 1)
 	}
 	L.Push(L.Get(1))
 	return 1
 }
 
 // errorSiteOf walks L's stack from level up: the innermost Lua frame is
-// where the error is, each further main chunk of another file is an include
-// (or Server.Execute) that led there.
-func errorSiteOf(L *lua.LState, level int) *errorSite {
+// where the error is. Each step out of a file into a main chunk of another
+// file, or out of a main chunk into another file, is a step of the chain
+// that led there: an include (an included file's code is a main chunk in
+// the including page; see nameProtos), Server.Execute, or a call into a lib
+// module, which s has loaded (Site.Require).
+func (s *state) errorSiteOf(L *lua.LState, level int) *errorSite {
 	site := &errorSite{}
 	var tb strings.Builder
 	tb.WriteString("stack traceback:")
 	chunk := ""
+	innerMain := false // the frame inside this one is a main chunk
 	for ; ; level++ {
 		dbg, ok := L.GetStack(level)
 		if !ok {
@@ -324,10 +328,12 @@ func errorSiteOf(L *lua.LState, level int) *errorSite {
 		if site.file == "" {
 			site.file, site.line = dbg.Source, dbg.CurrentLine
 			chunk = dbg.Source
-		} else if dbg.LineDefined == 0 && dbg.Source != chunk {
-			site.includes = append([]string{fmt.Sprintf("%s:%d", dbg.Source, dbg.CurrentLine)}, site.includes...)
+		} else if (dbg.LineDefined == 0 || innerMain) && dbg.Source != chunk {
+			step := Site{File: dbg.Source, Line: dbg.CurrentLine, Require: s.isModule(chunk)}
+			site.includes = append([]Site{step}, site.includes...)
 			chunk = dbg.Source
 		}
+		innerMain = dbg.LineDefined == 0
 		fmt.Fprintf(&tb, "\n\t%s:%d: in %s", dbg.Source, dbg.CurrentLine, funcName(dbg))
 	}
 	site.traceback = tb.String()
