@@ -125,7 +125,7 @@ func (a *Apartment) do(ctx context.Context, fn func(L *lua.LState)) error {
 		r := newRun(ctx, a.e, a.s, io.Discard, a.page, &env)
 		a.s.run = r
 		L := a.s.L
-		L.SetContext(r.ctx)
+		L.SetContext(r.vm())
 		err := r.protected(func() { fn(L) })
 		L.RemoveContext()
 		r.release()

@@ -37,7 +37,7 @@ func (e *Engine) RunEvent(ctx context.Context, global *Page, event string, env *
 	r := newRun(ctx, e, s, io.Discard, global, env)
 	s.run = r
 	L := s.L
-	L.SetContext(r.ctx)
+	L.SetContext(r.vm())
 	err := r.protected(func() {
 		r.page, r.globals = global, s.newEnv()
 		r.call(L, global.body, r.globals)

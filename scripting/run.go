@@ -31,6 +31,7 @@ type run struct {
 	first   *Page       // the page the run began with, for other goroutines to read
 	globals *lua.LTable // its global environment
 	where   *errorSite  // where the run failed, recorded by the error handler
+	vmCtx   vmContext   // see vm
 	pending *Error      // a compile error of a page or module the run loaded
 
 	out        output
@@ -88,6 +89,22 @@ func newRun(ctx context.Context, e *Engine, s *state, w io.Writer, p *Page, env 
 	return r
 }
 
+// vmContext is the run's context as its VM sees it: gopher-lua checks Done
+// before every instruction, and a field costs less to read there than a
+// cancelCtx's Done (an atomic load and a type assertion).
+type vmContext struct {
+	context.Context
+	done <-chan struct{}
+}
+
+func (c *vmContext) Done() <-chan struct{} { return c.done }
+
+// vm is the context the run's Lua code runs under.
+func (r *run) vm() context.Context {
+	r.vmCtx = vmContext{r.ctx, r.ctx.Done()}
+	return &r.vmCtx
+}
+
 // setTimeout changes the script timeout, counted from the start of the run.
 func (r *run) setTimeout(d time.Duration) {
 	r.timeout = d
@@ -109,7 +126,7 @@ func (r *run) release() {
 // exec runs the page and finishes the response.
 func (r *run) exec() error {
 	L := r.s.L
-	L.SetContext(r.ctx)
+	L.SetContext(r.vm())
 	defer L.RemoveContext()
 	r.enterPage(r.page)
 	err := r.protected(func() { r.runPage(L, r.page) })
