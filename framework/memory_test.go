@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"testing"
+	"time"
 )
 
 // inUseNow is the process's memory in use, as the memory watch counts it.
@@ -53,4 +54,44 @@ func mustRequest(t *testing.T, url string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// TestMemoryShortShedsSessions: while memory is short, the sessions that
+// no client came back to (a flood of clients without cookies) are ended,
+// and a client that did come back keeps its session.
+func TestMemoryShortShedsSessions(t *testing.T) {
+	defer func(d time.Duration) { shedAfter = d }(shedAfter)
+	shedAfter = 0
+	const ballastSize = 256 << 20
+	a := newApp(t, map[string]string{"set.lasp": `<% Session["n"] = (Session["n"] or 0) + 1 %><%= Session["n"] %>`}, func(c *Config) {
+		c.MemoryLimit = (inUseNow() + ballastSize) * 21 / 20 // with the ballast, live data at about 95 % of it
+	})
+	for range 20 {
+		mustFetch(t, a, client(t, a), "/set.lasp") // never comes back
+	}
+	returning := client(t, a)
+	mustFetch(t, a, returning, "/set.lasp")
+	mustFetch(t, a, returning, "/set.lasp")
+	if n := liveSessions(a.srv); n != 21 {
+		t.Fatalf("%d sessions, want 21", n)
+	}
+	ballast := make([]byte, ballastSize)
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	runtime.GC()
+	waitFor(t, "the sessions nobody came back to ended", func() bool {
+		a.do(t, mustRequest(t, a.URL+"/set.lasp"))
+		return liveSessions(a.srv) == 1
+	})
+	runtime.KeepAlive(ballast)
+	ballast = nil
+	runtime.GC()
+	waitFor(t, "pages served again once memory fell", func() bool {
+		res, _ := a.do(t, mustRequest(t, a.URL+"/set.lasp"))
+		return res.StatusCode == http.StatusOK
+	})
+	if got := mustFetch(t, a, returning, "/set.lasp"); got != "3" {
+		t.Errorf("the client that came back: %q, want its session's third request", got)
+	}
 }

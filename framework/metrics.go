@@ -72,6 +72,7 @@ func newMetrics(s *Server) *promMetrics {
 		counter("lasp_lua_states_made_total", "Lua states made.", func() float64 { return float64(s.engine.Stats().Created) }),
 		counter("lasp_lua_states_thrown_away_total", "Lua states thrown away after a run.", func() float64 { return float64(s.engine.Stats().Dropped) }),
 		counter("lasp_memory_limit_stops_total", "Pages stopped by the memory watch (-memory-limit).", func() float64 { return float64(s.engine.Memory().Stops) }),
+		counter("lasp_sessions_shed_total", "Sessions no client came back to, ended while memory was short.", func() float64 { return float64(s.shedded.Load()) }),
 		gauge("lasp_memory_in_use_bytes", "Memory in use at the memory watch's last tick (0 without -memory-limit).", func() float64 { return float64(s.engine.Memory().InUse) }),
 		gauge("lasp_memory_limit_bytes", "-memory-limit (0: none).", func() float64 { return float64(s.engine.Memory().Limit) }),
 		gauge("lasp_memory_short", "1 while memory is short and new pages answer 503.", func() float64 {

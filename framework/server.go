@@ -77,6 +77,8 @@ type Server struct {
 	closing  bool
 	inflight sync.WaitGroup
 	inFlight atomic.Int64 // the requests inflight counts (Snapshot)
+	lastShed atomic.Int64 // when shed last ran, Unix nanoseconds
+	shedded  atomic.Int64 // sessions shed so far
 }
 
 // New validates cfg and returns a Server ready to serve.
@@ -283,6 +285,7 @@ func (s *Server) serve(rw *response, r *http.Request, id string) error {
 		return errNotFound
 	}
 	if s.engine.MemoryShort() {
+		s.shed()
 		return errMemoryShort
 	}
 	query, err := parseQuery(r)
@@ -358,3 +361,27 @@ var (
 	errMemoryShort  = errors.New("memory is short: the server is near its memory limit")
 	errNoSession    = errors.New("a Session object needs a session, and this page has EnableSessionState=False")
 )
+
+// shedAfter is how long a session that no client came back to is kept
+// while memory is short (shed).
+var shedAfter = 10 * time.Second
+
+// shed ends, at most once a second while memory is short, the sessions of
+// this process that no request came back to within shedAfter: a flood of
+// clients that never send their cookie back then holds memory for
+// shedAfter, not for a whole Session.Timeout, and every other client is
+// served again once it is freed. Session_OnEnd runs for each.
+func (s *Server) shed() {
+	st, ok := s.sessions.(session.InProcess)
+	now := time.Now()
+	last := s.lastShed.Load()
+	if !ok || now.UnixNano()-last < int64(time.Second) || !s.lastShed.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	go func() {
+		if n := st.Shed(now.Add(-shedAfter)); n > 0 {
+			s.shedded.Add(int64(n))
+			s.log.Warn("memory is short: ended the sessions no client came back to", "sessions", n, "unseen_for", shedAfter.String())
+		}
+	}()
+}

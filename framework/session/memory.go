@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,9 @@ type memoryStore struct {
 	byCookie map[string]*memSession // by the cookie value issued
 	queue    deadlines
 	timer    *time.Timer
+	// unseen are the sessions made since Shed last ran, oldest first; some
+	// were seen again or ended since (see Shed).
+	unseen []*memSession
 }
 
 // memSession is a session of the memory store.
@@ -51,6 +55,7 @@ type memSession struct {
 	data     *scope.Contents // as last saved; nil is empty
 	timeout  float64         // minutes
 	active   int             // requests in it now
+	seen     bool            // a request came back with its cookie
 	left     time.Time       // when the last request left
 	deadline time.Time       // its place in the heap; the real one may be later
 	index    int             // in the heap; -1 once ended
@@ -76,6 +81,7 @@ func (m *memoryStore) Load(ctx context.Context, r *http.Request, owner any, lock
 		return nil, nil
 	}
 	ss.active++
+	ss.seen = true
 	m.mu.Unlock()
 	if lock && !ss.lock.TryLock(owner) { // held: wait for it, bounded
 		if err := lockWait(ctx, m.wait, func(ctx context.Context) error { return ss.lock.Lock(ctx, owner) }); err != nil {
@@ -122,8 +128,33 @@ func (m *memoryStore) Create(w http.ResponseWriter, r *http.Request, owner any, 
 		rec.broken = ss.broken
 	}
 	m.push(ss)
+	if len(m.unseen) > 2*len(m.byID)+1024 {
+		m.unseen = slices.DeleteFunc(m.unseen, func(ss *memSession) bool { return ss.seen || ss.index < 0 })
+	}
+	m.unseen = append(m.unseen, ss)
 	m.mu.Unlock()
 	return rec
+}
+
+func (m *memoryStore) Shed(before time.Time) int {
+	var ended []*memSession
+	m.mu.Lock()
+	m.unseen = slices.DeleteFunc(m.unseen, func(ss *memSession) bool {
+		switch {
+		case ss.seen || ss.index < 0:
+			return true
+		case ss.active == 0 && ss.left.Before(before):
+			m.remove(ss)
+			ended = append(ended, ss)
+			return true
+		}
+		return false
+	})
+	m.mu.Unlock()
+	for _, ss := range ended {
+		m.host.End(context.Background(), ss.record())
+	}
+	return len(ended)
 }
 
 func (m *memoryStore) Check(_, _ *scope.Contents) error { return nil }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"lasp/scope"
 )
@@ -53,9 +54,15 @@ type Store interface {
 // InProcess is a Store whose sessions live in this process, with what the
 // host keeps of them (Record.Live): they end with the process, or when
 // the application restarts. Len is the number of live sessions.
+//
+// Shed ends, the host's End running for each, the idle sessions that no
+// request came back to since the one that made them, if that one left
+// before before: what a flood of clients that never send their cookie
+// back leaves behind. It returns how many it ended.
 type InProcess interface {
 	Store
 	Len() int
+	Shed(before time.Time) int
 }
 
 // InCookie is a Store that sends the whole session in the response's
