@@ -79,6 +79,9 @@ type Engine struct {
 	apartments map[*Apartment]struct{} // live apartments (Apartments)
 
 	memory *memoryWatch // nil without a memory limit
+
+	sharedOnce sync.Once
+	shared     *libraries // what every state shares (libraries), made on first use
 }
 
 // New returns an Engine for cfg. It panics on a progid registered twice; use

@@ -17,36 +17,10 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// installIntrinsics puts the page write functions and Request, Response and
-// Server into the state's base globals. They act on the state's current run.
+// installIntrinsics readies Request, Response, Server, Application,
+// Session and ObjectContext, which act on the state's current run. The
+// page write functions (__lasp_t and friends) are shared (libraries).
 func (s *state) installIntrinsics() {
-	L := s.L
-	b := s.base
-	b.RawSetString("__lasp_t", L.NewFunction(func(L *lua.LState) int {
-		s.run.out.writeString(L, s.run.page.texts[L.CheckInt(1)])
-		return 0
-	}))
-	b.RawSetString("__lasp_e", L.NewFunction(func(L *lua.LState) int {
-		s.run.out.writeValue(L, L.Get(1), false)
-		return 0
-	}))
-	b.RawSetString("__lasp_w", L.NewFunction(func(L *lua.LState) int {
-		r := s.run
-		arg := 2
-		for _, op := range r.page.writes[L.CheckInt(1)] {
-			if op.text >= 0 {
-				r.out.writeString(L, r.page.texts[op.text])
-				continue
-			}
-			r.out.writeValue(L, L.Get(arg), op.raw)
-			arg++
-		}
-		return 0
-	}))
-	b.RawSetString("__lasp_r", L.NewFunction(func(L *lua.LState) int {
-		s.run.out.writeValue(L, L.Get(1), true)
-		return 0
-	}))
 	// The intrinsic objects are built on their first use in the state
 	// (see state.declared): a state that never touches Request, such as an
 	// apartment's, never pays for it.
@@ -59,6 +33,40 @@ func (s *state) installIntrinsics() {
 		// ObjectContext: SetAbort and SetComplete (transaction.go).
 		"ObjectContext": s.objectContext,
 	}
+}
+
+// writeText is __lasp_t(i): the page's text i.
+func (s *state) writeText(L *lua.LState) int {
+	s.run.out.writeString(L, s.run.page.texts[L.CheckInt(1)])
+	return 0
+}
+
+// writeEscaped is __lasp_e(v): <%= v %>.
+func (s *state) writeEscaped(L *lua.LState) int {
+	s.run.out.writeValue(L, L.Get(1), false)
+	return 0
+}
+
+// writeRaw is __lasp_r(v): <%- v %>.
+func (s *state) writeRaw(L *lua.LState) int {
+	s.run.out.writeValue(L, L.Get(1), true)
+	return 0
+}
+
+// writeMixed is __lasp_w(i, ...): the page's write sequence i, texts and
+// the values given.
+func (s *state) writeMixed(L *lua.LState) int {
+	r := s.run
+	arg := 2
+	for _, op := range r.page.writes[L.CheckInt(1)] {
+		if op.text >= 0 {
+			r.out.writeString(L, r.page.texts[op.text])
+			continue
+		}
+		r.out.writeValue(L, L.Get(arg), op.raw)
+		arg++
+	}
+	return 0
 }
 
 // writeValue writes v as <%= %> (escaped) or <%- %> and Response.Write (raw) do.

@@ -23,8 +23,8 @@ import (
 // scope.MaxDepth deep and scope.MaxElements elements in all; an encoded
 // text is at most maxString bytes, like every string a library makes.
 
-// jsonLib is the json library of one state. Its null and its array marker
-// belong to that state, like every Lua value.
+// jsonLib is the json library as one state uses it: the engine's null and
+// array marker (libraries), and scratch of the state's own.
 type jsonLib struct {
 	null    *lua.LUserData // json.null
 	arrayMT *lua.LTable    // the metatable marking a table as an array
@@ -39,30 +39,37 @@ type jsonLib struct {
 // one is dropped, so that one big text does not stay held by a pooled state.
 const maxJSONScratch = 64 << 10
 
-// openJSON makes the state's json library table.
-func (s *state) openJSON() *lua.LTable {
-	L := s.L
-	j := &jsonLib{s: s}
+// newJSON makes the json library table every state shares, with its null
+// and its array marker, which scripts can neither change nor look into.
+func (x *libraries) newJSON(L *lua.LState, perState func(func(*state, *lua.LState) int) *lua.LFunction) *lua.LTable {
+	x.jsonArrayMT = L.CreateTable(0, 2)
+	x.jsonArrayMT.RawSetString("__metatable", lua.LFalse) // scripts can neither see nor replace it
+	x.jsonArrayMT.RawSetString(jsonArrayKey, lua.LTrue)   // plain data all the same (convert.go)
+	x.readOnly[x.jsonArrayMT] = true
 
-	j.arrayMT = L.CreateTable(0, 1)
-	j.arrayMT.RawSetString("__metatable", lua.LFalse) // scripts can neither see nor replace it
-	j.arrayMT.RawSetString(jsonArrayKey, lua.LTrue)   // plain data all the same (convert.go)
-
-	j.null = L.NewUserData()
+	x.jsonNull = L.NewUserData()
 	nullMT := L.CreateTable(0, 2)
 	nullMT.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LString("null"))
 		return 1
 	}))
 	nullMT.RawSetString("__metatable", lua.LFalse)
-	j.null.Metatable = nullMT
+	x.jsonNull.Metatable = nullMT
 
 	lib := L.CreateTable(0, 4)
-	lib.RawSetString("encode", L.NewFunction(j.encode))
-	lib.RawSetString("decode", L.NewFunction(j.decode))
-	lib.RawSetString("array", L.NewFunction(j.array))
-	lib.RawSetString("null", j.null)
+	lib.RawSetString("encode", perState(func(s *state, L *lua.LState) int { return s.jsonLib().encode(L) }))
+	lib.RawSetString("decode", perState(func(s *state, L *lua.LState) int { return s.jsonLib().decode(L) }))
+	lib.RawSetString("array", perState(func(s *state, L *lua.LState) int { return s.jsonLib().array(L) }))
+	lib.RawSetString("null", x.jsonNull)
 	return lib
+}
+
+// jsonLib returns the state's json library, made on first use.
+func (s *state) jsonLib() *jsonLib {
+	if s.json == nil {
+		s.json = &jsonLib{s: s, null: s.e.shared.jsonNull, arrayMT: s.e.shared.jsonArrayMT}
+	}
+	return s.json
 }
 
 // array is json.array(t?): t, or a new table, marked as an array, so that
@@ -76,7 +83,7 @@ func (j *jsonLib) array(L *lua.LState) int {
 	case t.Metatable == j.arrayMT:
 	case t.Metatable != lua.LNil:
 		L.RaiseError("json.array: the table already has a metatable")
-	case j.s.readOnly[t]:
+	case j.s.isReadOnly(t):
 		L.RaiseError("json.array: the table is read-only")
 	default:
 		t.Metatable = j.arrayMT

@@ -57,18 +57,20 @@ type state struct {
 	e     *Engine
 	base  *lua.LTable // the read-only globals every environment falls back to
 	envMT *lua.LTable // metatable of every environment table
-	// readOnly are the tables scripts reach but must never change.
-	readOnly map[*lua.LTable]bool
-	stop     *lua.LUserData // raised by Response.End and friends
-	onError  *lua.LFunction // error handler recording where a run failed
-	// callProtected calls protectedFn: the Go side of a run's protected call.
-	callProtected *lua.LFunction
+	// readOnly are the state's own tables that scripts reach but must never
+	// change; the shared ones are in libraries.readOnly.
+	readOnly      map[*lua.LTable]bool
+	stop          *lua.LUserData // raised by Response.End and friends
+	onError       *lua.LFunction // error handler recording where a run failed
+	callProtected *lua.LFunction // calls protectedFn: the Go side of a run's protected call
 	protectedFn   func()
 	modules       map[string]*module
 	goObjectMT    *lua.LTable               // metatable of Go component objects
 	apartment     *Apartment                // the apartment owning this state; nil for pooled states
 	intrinsics    map[string]func() *object // intrinsic objects not built yet
 	gen           uint64                    // engine generation this state was made in
+	patterns      *lua.LTable               // string's pattern functions in this state, made on first use
+	json          *jsonLib                  // json's scratch in this state, made on first use
 
 	run *run // the request using this state; nil when idle
 }
@@ -95,13 +97,81 @@ func newApartmentState(e *Engine) *state {
 	return newStateWith(e, lua.Options{RegistrySize: 128, MinimizeStackMemory: true})
 }
 
+// newStateWith makes a state that holds only what is its own: its globals
+// table refers to the engine's shared libraries.
 func newStateWith(e *Engine, opts lua.Options) *state {
-	configureLua()
+	libs := e.libraries()
 	opts.SkipOpenLibs = true
 	opts.CallStackSize = callStackSize
 	opts.RegistryMaxSize = registryMaxSize
 	L := lua.NewState(opts)
+	// gopher-lua's globals and registry, made large for libraries this
+	// state never opens, give way to small tables: the real globals are
+	// left holding nothing a script could use, and the registry holds the
+	// state, for stateOf.
+	L.G.Global = L.CreateTable(0, 0)
+	L.Env = L.G.Global
+	L.G.Registry = L.CreateTable(1, 0)
 	s := &state{L: L, e: e, readOnly: map[*lua.LTable]bool{}, modules: map[string]*module{}}
+	self := L.NewUserData()
+	self.Value = s
+	L.G.Registry.RawSetInt(1, self)
+
+	s.base = L.CreateTable(0, len(libs.globals)+8)
+	for _, g := range libs.globals {
+		s.base.RawSetString(g.name, g.value)
+	}
+	s.base.Metatable = libs.baseMT
+	s.readOnly[s.base] = true
+	L.SetMetatable(lua.LString(""), libs.stringMT)
+	s.goObjectMT = s.newGoObjectMT()
+	s.installIntrinsics()
+	s.envMT = protect(L.CreateTable(0, 2), s.base)
+	s.stop = L.NewUserData()
+	s.onError = libs.onError
+	s.callProtected = libs.callProtected
+	return s
+}
+
+// stateOf returns the state that L, or a coroutine of it, belongs to.
+func stateOf(L *lua.LState) *state {
+	return L.G.Registry.RawGetInt(1).(*lua.LUserData).Value.(*state)
+}
+
+// libraries are what every state of an engine shares: the library tables,
+// their read-only views, and the Go functions behind them and behind
+// Lasp's own globals. They are made once, in a state of their own, and
+// never written again, so that states on many goroutines read them at
+// once. A function that needs its state finds it with stateOf; a script
+// reaches the tables only through views that refuse writes (rawset and
+// table.insert, remove and sort refuse them too), and the metatables
+// hide themselves.
+type libraries struct {
+	globals       []global    // every state's base globals
+	baseMT        *lua.LTable // metatable of each state's base: declared names
+	stringMT      *lua.LTable // metatable of strings
+	readOnly      map[*lua.LTable]bool
+	jsonNull      *lua.LUserData
+	jsonArrayMT   *lua.LTable
+	onError       *lua.LFunction
+	callProtected *lua.LFunction
+}
+
+type global struct {
+	name  string
+	value lua.LValue
+}
+
+// libraries returns the engine's shared libraries, made on first use.
+func (e *Engine) libraries() *libraries {
+	e.sharedOnce.Do(func() { e.shared = newLibraries() })
+	return e.shared
+}
+
+func newLibraries() *libraries {
+	configureLua()
+	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	defer L.Close()
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
@@ -118,90 +188,119 @@ func newStateWith(e *Engine, opts lua.Options) *state {
 		L.Call(1, 0)
 	}
 	g := L.G.Global
-	s.base = L.CreateTable(0, 4)
+	lib := func(name string) *lua.LTable { return g.RawGetString(name).(*lua.LTable) }
+	fn := func(t *lua.LTable, name string) *lua.LFunction { return t.RawGetString(name).(*lua.LFunction) }
+	// perState is a function that calls f with the state it runs in.
+	perState := func(f func(*state, *lua.LState) int) *lua.LFunction {
+		return L.NewFunction(func(L *lua.LState) int { return f(stateOf(L), L) })
+	}
+	x := &libraries{readOnly: map[*lua.LTable]bool{}}
+	add := func(name string, v lua.LValue) { x.globals = append(x.globals, global{name, v}) }
 	for _, name := range []string{
 		"assert", "error", "getmetatable", "ipairs", "next", "pairs", "rawequal",
 		"rawget", "select", "setmetatable", "tonumber", "tostring", "type",
 		"_VERSION",
 	} {
-		s.base.RawSetString(name, g.RawGetString(name))
+		add(name, g.RawGetString(name))
 	}
-	s.base.RawSetString("pcall", L.NewFunction(s.pcall))
-	s.base.RawSetString("xpcall", L.NewFunction(s.xpcall))
-	s.base.RawSetString("rawset", L.NewFunction(s.rawset))
-	s.base.RawSetString("print", L.NewFunction(s.print))
-	s.base.RawSetString("require", L.NewFunction(s.require))
-	s.base.RawSetString("unpack", L.NewFunction(unpack))
+	add("pcall", perState((*state).pcall))
+	add("xpcall", perState((*state).xpcall))
+	add("rawset", perState((*state).rawset))
+	add("print", perState((*state).print))
+	add("require", perState((*state).require))
+	add("unpack", L.NewFunction(unpack))
+	add("__lasp_t", perState((*state).writeText))
+	add("__lasp_e", perState((*state).writeEscaped))
+	add("__lasp_w", perState((*state).writeMixed))
+	add("__lasp_r", perState((*state).writeRaw))
 
-	str := g.RawGetString(lua.StringLibName).(*lua.LTable)
+	str := lib(lua.StringLibName)
 	str.RawSetString("__index", lua.LNil)
 	str.RawSetString("dump", lua.LNil)
 	str.RawSetString("rep", L.NewFunction(strRep))
 	str.RawSetString("byte", L.NewFunction(strByte))
-	str.RawSetString("format", L.NewFunction(strFormat(str.RawGetString("format").(*lua.LFunction))))
-	lpattern.Install(L, str, maxPatternSteps)
-	// Strings index the real library; scripts cannot reach their metatable.
-	L.SetMetatable(lua.LString(""), s.protect(L.CreateTable(0, 4), str))
+	str.RawSetString("format", L.NewFunction(strFormat(fn(str, "format"))))
+	for _, name := range []string{"find", "match", "gsub", "gmatch"} {
+		str.RawSetString(name, perState(func(s *state, L *lua.LState) int { return s.pattern(name).GFunction(L) }))
+	}
+	str.RawSetString("gfind", str.RawGetString("gmatch"))
+	// Strings index the library; scripts cannot reach their metatable.
+	x.stringMT = protect(L.CreateTable(0, 2), str)
 
-	co := g.RawGetString(lua.CoroutineLibName).(*lua.LTable)
-	co.RawSetString("resume", L.NewFunction(s.resume(co.RawGetString("resume").(*lua.LFunction))))
+	co := lib(lua.CoroutineLibName)
+	co.RawSetString("resume", L.NewFunction(resume(fn(co, "resume"))))
 	for _, name := range []string{"create", "wrap"} {
-		co.RawSetString(name, L.NewFunction(s.counted(co.RawGetString(name).(*lua.LFunction))))
+		co.RawSetString(name, L.NewFunction(counted(fn(co, name))))
 	}
 
-	tbl := g.RawGetString(lua.TabLibName).(*lua.LTable)
+	tbl := lib(lua.TabLibName)
 	tbl.RawSetString("concat", L.NewFunction(tableConcat))
+	for _, name := range []string{"insert", "remove", "sort"} {
+		tbl.RawSetString(name, L.NewFunction(writing("table."+name, fn(tbl, name))))
+	}
 
 	osLib := L.CreateTable(0, 4)
 	for _, name := range []string{"time", "clock", "difftime"} {
-		osLib.RawSetString(name, g.RawGetString(lua.OsLibName).(*lua.LTable).RawGetString(name))
+		osLib.RawSetString(name, lib(lua.OsLibName).RawGetString(name))
 	}
-	osLib.RawSetString("date", L.NewFunction(osDate(g.RawGetString(lua.OsLibName).(*lua.LTable).RawGetString("date").(*lua.LFunction))))
-	for name, lib := range map[string]lua.LValue{
-		"string":    str,
-		"table":     tbl,
-		"math":      g.RawGetString(lua.MathLibName),
-		"coroutine": co,
-		"os":        osLib,
-		"json":      s.openJSON(),
-	} {
-		s.base.RawSetString(name, s.readOnlyView(lib.(*lua.LTable)))
-	}
-	s.goObjectMT = s.newGoObjectMT()
-	s.installIntrinsics()
+	osLib.RawSetString("date", L.NewFunction(osDate(fn(lib(lua.OsLibName), "date"))))
 
-	s.envMT = s.protect(L.CreateTable(0, 4), s.base)
-	s.base.Metatable = s.protect(L.CreateTable(0, 4), L.NewFunction(s.declared))
-	s.readOnly[s.base] = true
-	s.stop = L.NewUserData()
-	s.onError = L.NewFunction(s.recordError)
-	s.callProtected = L.NewFunction(func(*lua.LState) int { s.protectedFn(); return 0 })
-	// The real globals table is left holding nothing a script could use.
-	L.G.Global = L.CreateTable(0, 4)
-	L.Env = L.G.Global
-	return s
+	jsonLib := x.newJSON(L, perState)
+
+	refuse := L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("cannot change %v: the standard libraries are read-only", L.Get(2))
+		return 0
+	})
+	for _, lib := range []struct {
+		name  string
+		table *lua.LTable
+	}{{"string", str}, {"table", tbl}, {"math", lib(lua.MathLibName)}, {"coroutine", co}, {"os", osLib}, {"json", jsonLib}} {
+		// A view is an empty table that reads through to the library
+		// and refuses writes.
+		view := L.CreateTable(0, 0)
+		view.Metatable = protect(L.CreateTable(0, 3), lib.table)
+		view.Metatable.(*lua.LTable).RawSetString("__newindex", refuse)
+		x.readOnly[view] = true
+		x.readOnly[lib.table] = true
+		add(lib.name, view)
+	}
+	x.baseMT = protect(L.CreateTable(0, 2), perState((*state).declared))
+	x.onError = perState((*state).recordError)
+	x.callProtected = perState(func(s *state, _ *lua.LState) int { s.protectedFn(); return 0 })
+	return x
 }
 
 // protect makes mt a metatable that indexes index and hides itself.
-func (s *state) protect(mt *lua.LTable, index lua.LValue) *lua.LTable {
+func protect(mt *lua.LTable, index lua.LValue) *lua.LTable {
 	mt.RawSetString("__index", index)
 	mt.RawSetString("__metatable", lua.LFalse)
 	return mt
 }
 
-// readOnlyView returns an empty table that reads through to lib and refuses
-// writes, so that no request can change a library for the next one.
-func (s *state) readOnlyView(lib *lua.LTable) *lua.LTable {
-	view := s.L.CreateTable(0, 4)
-	mt := s.protect(s.L.CreateTable(0, 4), lib)
-	mt.RawSetString("__newindex", s.L.NewFunction(func(L *lua.LState) int {
-		L.RaiseError("cannot change %v: the standard libraries are read-only", L.Get(2))
-		return 0
-	}))
-	view.Metatable = mt
-	s.readOnly[view] = true
-	s.readOnly[lib] = true
-	return view
+// isReadOnly reports whether scripts must not change t.
+func (s *state) isReadOnly(t *lua.LTable) bool {
+	return s.readOnly[t] || s.e.shared.readOnly[t]
+}
+
+// pattern is string's pattern function name in this state: lpattern keeps
+// a matcher and a cache that belong to one state, made on first use.
+func (s *state) pattern(name string) *lua.LFunction {
+	if s.patterns == nil {
+		s.patterns = s.L.CreateTable(0, 4)
+		lpattern.Install(s.L, s.patterns, maxPatternSteps)
+	}
+	return s.patterns.RawGetString(name).(*lua.LFunction)
+}
+
+// writing is a table library function that changes its first argument in
+// place, refusing the read-only tables.
+func writing(name string, orig *lua.LFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if stateOf(L).isReadOnly(L.CheckTable(1)) {
+			L.RaiseError("%s: the table is read-only", name)
+		}
+		return orig.GFunction(L)
+	}
 }
 
 // newEnv is a fresh global environment for one request or module.
@@ -215,7 +314,7 @@ func (s *state) newEnv() *lua.LTable {
 // rawset refuses the shared read-only tables.
 func (s *state) rawset(L *lua.LState) int {
 	t := L.CheckTable(1)
-	if s.readOnly[t] {
+	if s.isReadOnly(t) {
 		L.RaiseError("rawset: the table is read-only")
 	}
 	L.CheckAny(2)
@@ -258,11 +357,11 @@ func (s *state) xpcall(L *lua.LState) int {
 
 // resume is coroutine.resume that does not catch the end of a page or of
 // its run inside the coroutine.
-func (s *state) resume(orig *lua.LFunction) lua.LGFunction {
+func resume(orig *lua.LFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
 		L.Insert(orig, 1)
 		L.Call(L.GetTop()-1, lua.MultRet)
-		if L.Get(1) == lua.LFalse && s.mustUnwind(L.Get(2)) {
+		if L.Get(1) == lua.LFalse && stateOf(L).mustUnwind(L.Get(2)) {
 			L.Error(L.Get(2), 0)
 		}
 		return L.GetTop()
@@ -270,9 +369,9 @@ func (s *state) resume(orig *lua.LFunction) lua.LGFunction {
 }
 
 // counted is coroutine.create or wrap, bounded by maxCoroutines a run.
-func (s *state) counted(orig *lua.LFunction) lua.LGFunction {
+func counted(orig *lua.LFunction) lua.LGFunction {
 	return func(L *lua.LState) int {
-		if r := s.run; r != nil {
+		if r := stateOf(L).run; r != nil {
 			if r.coroutines++; r.coroutines > maxCoroutines {
 				L.RaiseError("too many coroutines: a page may create at most %d", maxCoroutines)
 			}
