@@ -466,6 +466,34 @@ func TestFarmKeptLock(t *testing.T) {
 			}
 		}
 	}
+	// The session went from server to server: neither keeps it now, so
+	// requests alternating between them take a free lock, and nobody is
+	// asked to give one back.
+	wants := rdb.PSubscribe(t.Context(), "lasp:s:*:want")
+	defer wants.Close()
+	if _, err := wants.Receive(t.Context()); err != nil { // subscribed
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		want := strconv.Itoa(n + 7 + i)
+		if got := mustFetch(t, []*app{a, b}[i%2], c, "/inc.lasp"); got != want {
+			t.Errorf("alternating request %d: %q, want %s", i+1, got, want)
+		}
+	}
+	if got := mustFetch(t, a, c, "/n.lasp"); got != strconv.Itoa(n+12) {
+		t.Errorf("after alternating: %q, want %d", got, n+12)
+	}
+	// Messages arrive in order: any want comes before this one.
+	const marker = "lasp:s:{end of test}:want"
+	if err := rdb.Publish(t.Context(), marker, "").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for msg := range wants.Channel() {
+		if msg.Channel == marker {
+			break
+		}
+		t.Errorf("a server was asked for the lock while requests alternated: %s", msg.Channel)
+	}
 }
 
 // keyHook counts the Redis commands that name key.

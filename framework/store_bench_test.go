@@ -147,8 +147,21 @@ func (h countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 // BenchmarkFarmHandover is one client counting in its session on a farm
 // of two servers sharing Redis: on one server (a sticky balancer), and
 // alternating between them, so that every request takes the session's
-// lock over from the other server.
+// lock over from the other server. Takeover is a new session's first
+// three requests: two on one server (which then keeps its lock), the
+// third on the other, which must take the lock over from the first.
 func BenchmarkFarmHandover(b *testing.B) {
+	b.Run("takeover", func(b *testing.B) {
+		a1, a2, _ := farm(b, farmFiles, func(c *Config) { c.Logger = slog.New(slog.DiscardHandler) })
+		for b.Loop() {
+			c := client(b, a1)
+			mustFetch(b, a1, c, "/inc.lasp")
+			mustFetch(b, a1, c, "/inc.lasp")
+			if got := mustFetch(b, a2, c, "/inc.lasp"); got != "3" {
+				b.Fatalf("third request: %q", got)
+			}
+		}
+	})
 	for _, name := range []string{"one-server", "alternating"} {
 		b.Run(name, func(b *testing.B) {
 			a1, a2, _ := farm(b, farmFiles, func(c *Config) { c.Logger = slog.New(slog.DiscardHandler) })

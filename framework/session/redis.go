@@ -28,7 +28,11 @@ import (
 // bursts), and the next one then needs a single round trip, its commit. A
 // server that wants the session queues in Redis, which tells the keeper;
 // the keeper gives the lock back at once, or its request in progress
-// releases it when it commits.
+// releases it when it commits. Such a handover costs more than taking a
+// free lock, so a session whose requests go from server to server (a
+// round-robin balancer) is not kept: once a server is asked for a session
+// it keeps, or had to wait for one, it keeps that session no more until
+// contendedFor has passed without that happening again.
 type redisStore struct {
 	host    Host
 	st      *redisstore.Store
@@ -52,7 +56,14 @@ type redisStore struct {
 	// holds them, by session ID.
 	kept      map[string]*keptLock
 	listening sync.Once // to OnWanted, from the first kept lock on
+	// contended are the sessions that went from server to server lately,
+	// by ID, with when this server last saw it.
+	contended map[string]time.Time
 }
+
+// contendedFor is how long a session that went to another server and back
+// is not kept.
+const contendedFor = 30 * time.Second
 
 // keptLock is a session's lock that the server keeps between requests,
 // and the session as the last of them left it: nothing else can change it
@@ -84,7 +95,7 @@ func newRedisStore(h Host, o Options, url string) (*redisStore, error) {
 		st.ClaimFor = o.LockWait * 2 // Session_OnEnd may take a whole script timeout
 	}
 	m := &redisStore{host: h, st: st, cookies: newIDCookies(o.Keys, o.Logger), log: o.Logger,
-		timeout: o.Timeout.Minutes(), wait: o.LockWait, stop: make(chan struct{}), undone: map[string]string{}, held: map[string]*redisstore.Record{}, kept: map[string]*keptLock{}}
+		timeout: o.Timeout.Minutes(), wait: o.LockWait, stop: make(chan struct{}), undone: map[string]string{}, held: map[string]*redisstore.Record{}, kept: map[string]*keptLock{}, contended: map[string]time.Time{}}
 	m.swept.Add(1)
 	go m.sweep()
 	return m, nil
@@ -108,7 +119,7 @@ func (m *redisStore) Load(ctx context.Context, r *http.Request, owner any, lock 
 			if err := m.locks.lock(ctx, id, owner); err != nil {
 				return err
 			}
-			if kept = m.takeKept(id); kept != nil {
+			if kept = m.takeKept(ctx, id); kept != nil {
 				return nil
 			}
 			got, err = m.st.Lock(ctx, id)
@@ -135,6 +146,9 @@ func (m *redisStore) Load(ctx context.Context, r *http.Request, owner any, lock 
 	if got == nil {
 		return nil, nil
 	}
+	if got.Queued {
+		m.contend(id)
+	}
 	state := &redisState{}
 	rec := &Record{ID: id, Timeout: got.Timeout.Minutes(), state: state}
 	if lock {
@@ -159,15 +173,20 @@ func (m *redisStore) hold(rec *Record, state *redisState) {
 
 // takeKept takes the lock of session id that the server keeps, if it
 // keeps one that it still surely holds for long enough for a request to
-// renew it (Hold renews it before half of what is left has passed). One
-// nearer its end is left to lapse: nobody asked for it.
-func (m *redisStore) takeKept(id string) *keptLock {
+// renew it (Hold renews it before half of what is left has passed); one
+// nearer its end is renewed first, and left to lapse if that fails.
+func (m *redisStore) takeKept(ctx context.Context, id string) *keptLock {
 	m.mu.Lock()
 	k := m.kept[id]
 	delete(m.kept, id)
 	m.mu.Unlock()
-	if k == nil || time.Until(k.lock.HeldUntil()) < m.st.Lease/4 {
+	if k == nil {
 		return nil
+	}
+	if time.Until(k.lock.HeldUntil()) < m.st.Lease/4 {
+		if ok, err := m.st.Renew(ctx, m.st.SessionKey(id), k.lock); !ok || err != nil {
+			return nil
+		}
 	}
 	return k
 }
@@ -188,6 +207,7 @@ func (m *redisStore) wanted(id string) {
 	m.mu.Lock()
 	k := m.kept[id]
 	delete(m.kept, id)
+	m.contended[id] = time.Now()
 	m.mu.Unlock()
 	if k != nil {
 		go m.giveBack(id, k.lock)
@@ -203,13 +223,35 @@ func (m *redisStore) giveBack(id string, lock *redisstore.Record) {
 	}
 }
 
-// dropLapsed forgets the kept locks whose lease has passed.
+// contend notes that session id went from server to server.
+func (m *redisStore) contend(id string) {
+	m.mu.Lock()
+	m.contended[id] = time.Now()
+	m.mu.Unlock()
+}
+
+// keeps reports whether the server keeps the lock of session id after
+// its request: unless it went from server to server lately.
+func (m *redisStore) keeps(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at, ok := m.contended[id]
+	return !ok || time.Since(at) > contendedFor
+}
+
+// dropLapsed forgets the kept locks whose lease has passed, and the
+// sessions contended too long ago.
 func (m *redisStore) dropLapsed() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for id, k := range m.kept {
 		if time.Now().After(k.lock.HeldUntil()) {
 			delete(m.kept, id)
+		}
+	}
+	for id, at := range m.contended {
+		if time.Since(at) > contendedFor {
+			delete(m.contended, id)
 		}
 	}
 }
@@ -248,7 +290,7 @@ func (m *redisStore) Save(ctx context.Context, w http.ResponseWriter, r *http.Re
 		return nil // never stored: nothing to end but the event
 	case rec.IsNew:
 		err = m.st.Create(ctx, rec.ID, raw, timeout)
-	case abandon || rec.NewID != "":
+	case abandon || rec.NewID != "" || !m.keeps(rec.ID):
 		state.saving = true
 		err = m.st.Commit(ctx, rec.ID, state.lock, raw, timeout, abandon, rec.NewID)
 		state.committed = err == nil
@@ -297,7 +339,7 @@ func (m *redisStore) Leave(rec *Record, owner any) {
 		m.keep(rec, state.lock)
 	case state.committed:
 		// The commit released it.
-	case !state.saving:
+	case !state.saving && m.keeps(rec.ID):
 		// Nothing to save (or the page failed): the session is as the
 		// lock found it, which keeps it if nobody waits, and slides its
 		// deadline either way.
@@ -310,8 +352,9 @@ func (m *redisStore) Leave(rec *Record, owner any) {
 			m.keep(rec, state.lock)
 		}
 	default:
-		// The commit failed: whether it applied may be unknown, so what
-		// the server has of the session may not be what Redis has.
+		// The commit failed (whether it applied may be unknown, so what
+		// the server has of the session may not be what Redis has), or
+		// the session goes from server to server.
 		m.giveBack(rec.ID, state.lock)
 	}
 	state.lock = nil

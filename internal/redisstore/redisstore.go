@@ -180,6 +180,8 @@ type Record struct {
 	// Claim is the token of the claim on the session's Session_OnEnd
 	// that a Commit abandoning it took, for Done.
 	Claim string
+	// Queued says that Lock had to wait: another request held the lock.
+	Queued bool
 
 	held   atomic.Int64 // see HeldUntil, Unix nanoseconds
 	writes int          // commits made under the lock, for their tokens
@@ -277,7 +279,7 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 	}
 	pause := 2 * time.Millisecond
 	var free chan struct{}
-	for {
+	for queued := false; ; queued = true {
 		sent := time.Now()
 		res, err := lockScript.Run(ctx, s.rdb, keys, token, s.Lease.Milliseconds(), s.StaleWaiter.Milliseconds(), exist).Slice()
 		if err != nil {
@@ -299,7 +301,7 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 		case 1:
 			data, _ := res[2].(string)
 			rec := &Record{Data: []byte(data), Timeout: time.Duration(res[3].(int64)) * time.Millisecond,
-				Token: token, Fence: res[1].(int64)}
+				Token: token, Fence: res[1].(int64), Queued: queued}
 			rec.leased(sent, s.Lease)
 			return rec, nil
 		}
