@@ -451,6 +451,9 @@ func TestFarmKeptLock(t *testing.T) {
 	if got := calls.Load(); got != n {
 		t.Errorf("%d requests on the server that keeps the lock made %d Redis calls naming the session, want %d", n, got, n)
 	}
+	if kept := a.srv.Snapshot(t.Context()).Sessions.Kept; kept != 1 {
+		t.Errorf("the keeper's status says it keeps %d locks, want 1", kept)
+	}
 	for i, server := range []*app{b, b, a, b} {
 		start := time.Now()
 		got := mustFetch(t, server, c, "/inc.lasp")

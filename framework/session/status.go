@@ -47,6 +47,9 @@ type Status struct {
 	// its lease lock in Redis is not listed.
 	Locks      []LockStatus `json:"locks"`
 	LocksTotal int          `json:"locks_total"`
+	// Kept counts the Redis locks this server keeps between requests of
+	// their sessions, which no request of it holds now (docs/farm.md).
+	Kept int `json:"kept,omitempty"`
 	// Sweeps counts this server's passes looking for expired sessions to
 	// end (the Redis store; the memory store ends each at its time).
 	Sweeps int64 `json:"sweeps,omitempty"`
@@ -174,6 +177,9 @@ func (m *redisStore) Status(ctx context.Context, limit int) Status {
 	limit = limitOr(limit)
 	now := time.Now()
 	st := Status{Store: m.Name(), Locks: m.locks.status(now), Sweeps: m.sweeps.Load()}
+	m.mu.Lock()
+	st.Kept = len(m.kept)
+	m.mu.Unlock()
 	soonest, n, err := m.st.Soonest(ctx, limit)
 	if err != nil {
 		st.Sessions, st.Err = -1, err.Error()
