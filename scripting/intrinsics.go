@@ -71,6 +71,17 @@ func (s *state) writeMixed(L *lua.LState) int {
 
 // writeValue writes v as <%= %> (escaped) or <%- %> and Response.Write (raw) do.
 func (o *output) writeValue(L *lua.LState, v lua.LValue, raw bool) {
+	if n, ok := v.(lua.LNumber); ok && isInteger(n) {
+		// Digits need no escaping: written with no string made.
+		var b [24]byte
+		digits := strconv.AppendInt(b[:0], int64(n), 10)
+		o.grow(L, len(digits))
+		o.buf = append(o.buf, digits...)
+		if !o.buffered {
+			o.flush(L)
+		}
+		return
+	}
 	str, ok := valueString(L, v)
 	switch {
 	case !ok:
@@ -96,10 +107,16 @@ func valueString(L *lua.LState, v lua.LValue) (string, bool) {
 
 // numberString is tostring(n) without fmt for integers, the common case.
 func numberString(n lua.LNumber) string {
-	if f := float64(n); f == math.Trunc(f) && math.Abs(f) < 1e15 {
-		return strconv.FormatInt(int64(f), 10)
+	if isInteger(n) {
+		return strconv.FormatInt(int64(n), 10)
 	}
 	return n.String()
+}
+
+// isInteger reports whether tostring(n) is n's digits, as an integer.
+func isInteger(n lua.LNumber) bool {
+	f := float64(n)
+	return f == math.Trunc(f) && math.Abs(f) < 1e15
 }
 
 // collection is a read-only, case-insensitive view of request values, as
