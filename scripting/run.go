@@ -372,6 +372,7 @@ func funcName(dbg *lua.Debug) string {
 type output struct {
 	r         *run
 	buf       []byte
+	pooled    *[]byte // where buf came from, in bufPool
 	limit     int
 	buffered  bool
 	committed bool // the head was sent
@@ -380,11 +381,11 @@ type output struct {
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 func (o *output) release() {
-	if o.buf != nil && cap(o.buf) <= 256<<10 {
-		b := o.buf[:0]
-		bufPool.Put(&b)
+	if o.pooled != nil && cap(o.buf) <= 256<<10 {
+		*o.pooled = o.buf[:0]
+		bufPool.Put(o.pooled)
 	}
-	o.buf = nil
+	o.buf, o.pooled = nil, nil
 }
 
 func (o *output) grow(L *lua.LState, n int) {
@@ -392,7 +393,8 @@ func (o *output) grow(L *lua.LState, n int) {
 		L.RaiseError("Response is not available in %s", nr.where)
 	}
 	if o.buf == nil {
-		o.buf = *bufPool.Get().(*[]byte)
+		o.pooled = bufPool.Get().(*[]byte)
+		o.buf = *o.pooled
 	}
 	if len(o.buf)+n > o.limit {
 		L.RaiseError("the response buffer is over its limit of %d bytes: set Response.Buffer = false or call Response.Flush()", o.limit)
@@ -449,7 +451,10 @@ func (o *output) commit(contentLength int) {
 	r := o.r
 	h := r.env.Response.Header()
 	ct := r.contentType
-	if r.charset != "" && !strings.Contains(ct, "charset=") {
+	switch {
+	case ct == "text/html" && r.charset == "utf-8":
+		ct = "text/html; charset=utf-8" // the default, made once
+	case r.charset != "" && !strings.Contains(ct, "charset="):
 		ct += "; charset=" + r.charset
 	}
 	h.Set("Content-Type", ct)
