@@ -83,10 +83,11 @@ start() {
   done
   echo "server did not start: $*" >&2; cat "$tmp/$name.err" >&2; exit 1
 }
-freeport() {
-  local p
+freeport() { # a port nobody listens on, below the ephemeral range (where an outgoing connection may hold it)
+  local p low
+  low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
   while :; do
-    p=$((20000 + RANDOM % 30000))
+    p=$((10000 + RANDOM % (low - 10000)))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
