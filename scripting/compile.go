@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -425,6 +426,10 @@ func (c *compiler) parseBody(f *page.File, src string, g *bodyGen) ([]ast.Stmt, 
 		msg = fmt.Sprintf("syntax error near '%s'", pe.Token)
 	case eof:
 		msg = "syntax error: unexpected end of file (a block not closed with 'end'?)"
+	case endsInReturn.MatchString(g.body.authoredBefore(pe.Pos.Line, pe.Pos.Column)):
+		// Lua allows nothing after a return in its block, not even the
+		// page's text: `return` before text would also return the write.
+		msg = "syntax error: return must be the last statement of its block, and the page's text or output follows it here (write `if ... then return end`)"
 	default:
 		// A generated token: the author's code block stopped in the
 		// middle of a statement.
@@ -435,6 +440,9 @@ func (c *compiler) parseBody(f *page.File, src string, g *bodyGen) ([]ast.Stmt, 
 	}
 	return nil, c.errorf(f.Name, line, err, "%s", msg)
 }
+
+// endsInReturn matches code whose last statement is a return.
+var endsInReturn = regexp.MustCompile(`(^|[^\w.])return\b[^;]*$`)
 
 // lastLine returns the last line of f that is not empty.
 func lastLine(f *page.File) int {

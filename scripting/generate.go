@@ -29,8 +29,12 @@ type source struct {
 }
 
 // span is a stretch of the generated Lua, from line:col up to endLine:endCol
-// (exclusive); columns are 1-based bytes, as gopher-lua counts them.
-type span struct{ line, col, endLine, endCol int }
+// (exclusive); columns are 1-based bytes, as gopher-lua counts them. code
+// is the author's code there.
+type span struct {
+	line, col, endLine, endCol int
+	code                       string
+}
 
 func (sp span) contains(line, col int) bool {
 	after := line > sp.line || line == sp.line && col >= sp.col
@@ -73,10 +77,22 @@ func (s *source) at(line int, code string) {
 // authored places the author's code starting at line and records where it is.
 func (s *source) authored(line int, code string) {
 	s.pad(line)
-	start := span{line: s.line, col: s.col + 1}
+	start := span{line: s.line, col: s.col + 1, code: code}
 	s.write(code)
 	start.endLine, start.endCol = s.line, s.col+1
 	s.author = append(s.author, start)
+}
+
+// authoredBefore returns the author's code that ends last before line:col,
+// or "".
+func (s *source) authoredBefore(line, col int) string {
+	code := ""
+	for _, sp := range s.author {
+		if sp.endLine < line || sp.endLine == line && sp.endCol <= col {
+			code = sp.code
+		}
+	}
+	return code
 }
 
 // isAuthors reports whether the Lua at line:col is the author's code.
@@ -102,10 +118,14 @@ type bodyGen struct {
 	bad *page.Expr
 }
 
-// call places a generated call at line; the trailing ";" keeps a following
-// statement that starts with "(" from being read as call arguments.
+// call places a generated call at line. The ";" before it ends the
+// author's statement, so that code before it can never take the call as
+// part of an unfinished statement (<% x = %>text would assign what the
+// write returns): that is a syntax error instead. The ";" after it keeps a
+// following statement that starts with "(" from being read as call
+// arguments.
 func (g *bodyGen) call(line int, fn string, arg string) {
-	g.body.at(line, " "+fn+"("+arg+");")
+	g.body.at(line, " ;"+fn+"("+arg+");")
 }
 
 // genText emits a write of text segment k.
@@ -119,7 +139,7 @@ func (g *bodyGen) genText(n *page.Text, k int) {
 // expressions call no function are fused, so that nothing an expression
 // writes could come out of order.
 func (g *bodyGen) genWrites(k int, nodes []page.Node) {
-	g.body.at(nodes[0].Position().Line, " __w("+strconv.Itoa(k))
+	g.body.at(nodes[0].Position().Line, " ;__w("+strconv.Itoa(k))
 	for _, n := range nodes {
 		if e, ok := n.(*page.Expr); ok {
 			g.body.at(e.Pos.Line, ", ")
@@ -136,9 +156,9 @@ func (g *bodyGen) genCode(n *page.Code) {
 }
 
 func (g *bodyGen) genExpr(n *page.Expr) {
-	fn := "__e("
+	fn := ";__e("
 	if n.Raw {
-		fn = "__r("
+		fn = ";__r("
 	}
 	g.body.at(n.Pos.Line, " "+fn)
 	g.expr(n)
