@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"lasp/framework/session"
+	"lasp/internal/scan"
 	"lasp/scripting"
 	"lasp/templates"
 )
@@ -105,7 +106,7 @@ func (s *Server) devError(w http.ResponseWriter, id string, se *scripting.Error)
 	}
 	if se.File != "" && se.Line > 0 {
 		if src, err := fs.ReadFile(s.fsys, se.File); err == nil {
-			d.Source = templates.SourceAround(string(src), se.Line, 5)
+			d.Source = templates.SourceAround(scan.LuaNewlines(string(src)), se.Line, 5) // lines numbered as Lua numbers them
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

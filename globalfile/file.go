@@ -71,8 +71,9 @@ func (f *File) LuaChunk() string {
 		case i > 0:
 			b.WriteByte(' ')
 		}
-		b.WriteString(s.Code)
-		line += strings.Count(s.Code, "\n")
+		code := scan.LuaNewlines(s.Code) // lines counted as Lua counts them
+		b.WriteString(code)
+		line += strings.Count(code, "\n")
 	}
 	return b.String()
 }

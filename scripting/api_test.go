@@ -1988,6 +1988,16 @@ end %>`,
 			err:  "t.lasp:3: failure in a CRLF file",
 		},
 		{
+			name: "runtime error in a page with CR line endings, on a line after code that spans lines",
+			page: "a\rb\r<% local x = 1\r  local y = 2 %>\r<% error(\"failure in a CR file\") %>\rc\r",
+			err:  "t.lasp:5: failure in a CR file",
+		},
+		{
+			name: "runtime error after LF CR line endings and a long string",
+			page: "a\n\r<% local s = [[x\n\ry\r\nz]] %>\n\r<% error(#s .. \" in an LF CR file\") %>\n\r",
+			err:  "t.lasp:5: 5 in an LF CR file",
+		},
+		{
 			name: "runtime error in an expression among text",
 			page: "<p>\n<%= 1 %>\n<b><%= \n  missing.field %></b>\n</p>\n",
 			err:  "t.lasp:4: attempt to index",

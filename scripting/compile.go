@@ -15,6 +15,7 @@ import (
 	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
 
+	"lasp/internal/scan"
 	"lasp/scripting/page"
 )
 
@@ -412,7 +413,7 @@ func (c *compiler) parseBody(f *page.File, src string, g *bodyGen) ([]ast.Stmt, 
 			if !eof && e.Pos.Line > line {
 				break
 			}
-			if _, _, ok := exprSyntax(stripTrailingComment(e.Code)); !ok {
+			if _, _, ok := exprSyntax(luaCode(e.Code)); !ok {
 				return nil, c.exprError(f.Name, e)
 			}
 		}
@@ -461,12 +462,12 @@ func lastLine(f *page.File) int {
 	case *page.Script:
 		text = n.Code
 	}
-	return n.Position().Line + strings.Count(strings.TrimRight(text, "\r\n"), "\n")
+	return n.Position().Line + len(scan.LineStarts(strings.TrimRight(text, "\r\n"))) - 1
 }
 
 // exprError is the syntax error of the expression of n.
 func (c *compiler) exprError(name string, n *page.Expr) error {
-	line, msg, _ := exprSyntax(stripTrailingComment(n.Code))
+	line, msg, _ := exprSyntax(luaCode(n.Code))
 	return c.errorf(name, n.Pos.Line+line-1, nil, "%s", msg)
 }
 

@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"lasp/internal/scan"
 	"strconv"
 	"strings"
 
@@ -151,7 +152,7 @@ func (g *bodyGen) genWrites(k int, nodes []page.Node) {
 
 func (g *bodyGen) genCode(n *page.Code) {
 	g.body.at(n.Pos.Line, " ")
-	g.body.authored(n.Pos.Line, stripTrailingComment(n.Code))
+	g.body.authored(n.Pos.Line, luaCode(n.Code))
 	g.body.write(" ")
 }
 
@@ -167,7 +168,7 @@ func (g *bodyGen) genExpr(n *page.Expr) {
 
 // expr places the code of an expression, checking its shape.
 func (g *bodyGen) expr(n *page.Expr) {
-	code := stripTrailingComment(n.Code)
+	code := luaCode(n.Code)
 	g.body.authored(n.Pos.Line, code)
 	g.exprs = append(g.exprs, n)
 	if g.bad == nil && !wellFormedExpr(code) {
@@ -184,10 +185,15 @@ func (g *bodyGen) genInclude(line, k int) {
 
 func (g *bodyGen) genScript(n *page.Script) {
 	g.scripts.at(n.Pos.Line, " ")
-	g.scripts.authored(n.Pos.Line, stripTrailingComment(n.Code))
+	g.scripts.authored(n.Pos.Line, luaCode(n.Code))
 	g.scripts.write(" ")
 	g.hasCode = true
 }
+
+// luaCode is the author's code as it goes into the generated Lua: its line
+// breaks written "\n", so that its lines count as Lua counts them, and a
+// line comment still open at its end removed.
+func luaCode(code string) string { return stripTrailingComment(scan.LuaNewlines(code)) }
 
 // stripTrailingComment removes a Lua line comment that runs to the end of
 // code, so that generated code placed after it on the same line is not

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"lasp/internal/scan"
 )
 
 var moduleName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
@@ -71,9 +73,9 @@ func (e *Engine) sourceLine(name string, n int) string {
 	if err != nil {
 		return ""
 	}
-	lines := strings.Split(string(src), "\n")
+	lines := strings.Split(scan.LuaNewlines(string(src)), "\n") // numbered as Lua numbers them
 	if n > len(lines) {
 		return ""
 	}
-	return strings.TrimRight(lines[n-1], "\r")
+	return lines[n-1]
 }

@@ -97,15 +97,51 @@ var luaKeywords = map[string]bool{
 	"until": true, "while": true,
 }
 
-// LineStarts returns the byte offset of the start of each line of src.
+// LineStarts returns the byte offset of the start of each line of src. A
+// line ends as Lua (gopher-lua's lexer) ends one, so that positions in a
+// file and in the Lua made of it agree: at "\n", "\r", "\r\n" or "\n\r".
 func LineStarts(src string) []int {
 	lines := []int{0}
 	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
+		if n := lineBreak(src, i); n > 0 {
+			i += n - 1
 			lines = append(lines, i+1)
 		}
 	}
 	return lines
+}
+
+// lineBreak returns the length of the line break at src[i], 0 if none.
+func lineBreak(src string, i int) int {
+	c := src[i]
+	if c != '\n' && c != '\r' {
+		return 0
+	}
+	if i+1 < len(src) && (src[i+1] == '\n' || src[i+1] == '\r') && src[i+1] != c {
+		return 2
+	}
+	return 1
+}
+
+// LuaNewlines returns code with each line break (see LineStarts) written
+// "\n". Lua reads it the same way: a line break in a long string or after
+// a backslash in a string is "\n" whatever it was. Code made of it then
+// counts its lines by "\n" alone.
+func LuaNewlines(code string) string {
+	if !strings.ContainsRune(code, '\r') {
+		return code
+	}
+	var b strings.Builder
+	b.Grow(len(code))
+	for i := 0; i < len(code); i++ {
+		if n := lineBreak(code, i); n > 0 {
+			b.WriteByte('\n')
+			i += n - 1
+			continue
+		}
+		b.WriteByte(code[i])
+	}
+	return b.String()
 }
 
 // LineCol returns the 1-based line and column (counted in bytes) of byte

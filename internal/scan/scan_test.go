@@ -51,3 +51,30 @@ func TestLineCol(t *testing.T) {
 		}
 	}
 }
+
+// TestLineBreaks: a line ends as gopher-lua's lexer ends one: at "\n",
+// "\r", "\r\n" or "\n\r"; LuaNewlines writes each as "\n".
+func TestLineBreaks(t *testing.T) {
+	for _, tc := range []struct {
+		src, lua string
+		lines    int
+	}{
+		{"a\nb", "a\nb", 2},
+		{"a\r\nb", "a\nb", 2},
+		{"a\rb", "a\nb", 2},
+		{"a\n\rb", "a\nb", 2},
+		{"a\r\rb", "a\n\nb", 3},
+		{"a\n\nb", "a\n\nb", 3},
+		{"a\r\n\r\nb", "a\n\nb", 3},
+		{"a\n\r\nb", "a\n\nb", 3},
+		{"ab", "ab", 1},
+		{"\r", "\n", 2},
+	} {
+		if got := len(LineStarts(tc.src)); got != tc.lines {
+			t.Errorf("LineStarts(%q): %d lines, want %d", tc.src, got, tc.lines)
+		}
+		if got := LuaNewlines(tc.src); got != tc.lua {
+			t.Errorf("LuaNewlines(%q) = %q, want %q", tc.src, got, tc.lua)
+		}
+	}
+}
