@@ -326,9 +326,13 @@ func TestParseErrors(t *testing.T) {
 // newline.
 func checkError(t *testing.T, src, name string, pe *Error) {
 	t.Helper()
-	lines := strings.Split(src, "\n")
-	if pe.Line < 1 || pe.Line > len(lines) || pe.Col < 1 || pe.Col > len(lines[pe.Line-1])+1 {
-		t.Fatalf("error at %d:%d lies outside the input (%d lines): %v", pe.Line, pe.Col, len(lines), pe)
+	starts := scan.LineStarts(src) // lines end as Lua ends them
+	end := len(src)
+	if pe.Line >= 1 && pe.Line < len(starts) {
+		end = starts[pe.Line]
+	}
+	if pe.Line < 1 || pe.Line > len(starts) || pe.Col < 1 || starts[pe.Line-1]+pe.Col-1 > end {
+		t.Fatalf("error at %d:%d lies outside the input (%d lines): %v", pe.Line, pe.Col, len(starts), pe)
 	}
 	if want := fmt.Sprintf("%s:%d: %s", name, pe.Line, pe.Msg); pe.Error() != want {
 		t.Fatalf("Error() = %q, want %q", pe.Error(), want)
@@ -440,6 +444,11 @@ func TestLuaChunk(t *testing.T) {
 			src:  "<script runat=server>a()</script> <script runat=server>b()</script>",
 			want: "a() b()",
 		},
+		{
+			name: "lines ended by CR, LF CR and CR LF, as Lua ends them",
+			src:  "<script runat=server>a()\rb()</script>\r\n\n\r<object runat=server scope=page id=o progid=A\r/>\r<script runat=server>\rc()\r</script>",
+			want: "a()\nb()\n\n\n\n\nc()\n",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -467,12 +476,7 @@ func TestLuaChunkOfHandBuiltFile(t *testing.T) {
 // object is valid.
 func checkFile(t *testing.T, src string, f *File) {
 	t.Helper()
-	lineStart := []int{0}
-	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
-			lineStart = append(lineStart, i+1)
-		}
-	}
+	lineStart := scan.LineStarts(src) // lines end as Lua ends them
 	offset := func(p Pos) int {
 		if p.Line < 1 || p.Line > len(lineStart) || p.Col < 1 {
 			t.Fatalf("position %v outside the source", p)

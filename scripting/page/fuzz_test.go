@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"lasp/internal/scan"
 )
 
 // FuzzParse checks that Parse never panics, that errors point inside the
@@ -27,12 +29,13 @@ func FuzzParse(f *testing.F) {
 		"<object runat=server id=end progid=A/>",
 		"<!--#include page=\"x\"-->",
 		"\uFEFF<%@ Language=Lua %>",
+		"a\rb\r<% x = 1\r  y = 2 %>\r<%= x %>\n\r<p>\r\n</p>", // lines ended as Lua ends them
 	}
 	for _, s := range seeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		lines := strings.Count(src, "\n") + 1
+		lines := len(scan.LineStarts(src)) // as Lua counts them
 		file, err := Parse("f.lasp", src)
 		if err != nil {
 			var pe *Error

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"lasp/internal/scan"
 )
 
 // dump renders nodes one a line for readable test failures.
@@ -468,12 +470,7 @@ func TestPosition(t *testing.T) {
 // source's. It returns the number of newlines the nodes hold.
 func checkSpans(t *testing.T, src string, f *File) int {
 	t.Helper()
-	lineStart := []int{0}
-	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
-			lineStart = append(lineStart, i+1)
-		}
-	}
+	lineStart := scan.LineStarts(src) // lines end as Lua ends them
 	offset := func(p Pos) int {
 		if p.Line < 1 || p.Line > len(lineStart) || p.Col < 1 {
 			t.Fatalf("position %v outside the source", p)
