@@ -202,12 +202,16 @@ func (m *redisStore) keep(rec *Record, lock *redisstore.Record) {
 
 // wanted gives back the kept lock of session id, which another server
 // asks for. A lock that a request holds now is released by its commit:
-// Redis sees the other server queued.
+// Redis sees the other server queued. Either way the session is marked
+// contended here; wants for sessions this server neither keeps nor holds
+// (every server hears every want) are not noted.
 func (m *redisStore) wanted(id string) {
 	m.mu.Lock()
 	k := m.kept[id]
 	delete(m.kept, id)
-	m.contended[id] = time.Now()
+	if k != nil || m.held[id] != nil {
+		m.contended[id] = time.Now()
+	}
 	m.mu.Unlock()
 	if k != nil {
 		go m.giveBack(id, k.lock)
