@@ -95,6 +95,22 @@ var errorLocationCases = []errorCase{
 		traceback: true,
 	},
 	{
+		name: "runtime error in an include with CR line endings, included from a CR page",
+		files: map[string]string{
+			"cr.lasp":   "a\rb\r<% local x = 1\r  local y = 2 %>\r<!--#include file=\"cr.inc\"-->\rc\r",
+			"cr.inc":    "one\rtwo\r<% error(\"failure in a CR file\") %>\rthree\r",
+			"other.inc": "",
+		},
+		path:      "/cr.lasp",
+		file:      "cr.inc",
+		line:      3,
+		kind:      "runtime error",
+		msg:       "failure in a CR file",
+		src:       `<% error("failure in a CR file") %>`,
+		traceback: true,
+		chain:     []string{"cr.lasp:5"},
+	},
+	{
 		name:      "runtime error in an expression among text",
 		files:     map[string]string{"expr.lasp": "<p>\n<%= 1 %>\n<b><%= \n  missing.field %></b>\n</p>\n"},
 		path:      "/expr.lasp",
