@@ -709,9 +709,6 @@ func (s *Store) Hold(key string, rec *Record) (stop func()) {
 	mu.Lock() // t is set before the first renewal reads it
 	defer mu.Unlock()
 	first := min(s.Lease/3, max(time.Until(rec.HeldUntil())/2, 0))
-	if rec.held.Load() == 0 {
-		first = s.Lease / 3 // a Record made by the caller, not by Lock
-	}
 	t = time.AfterFunc(first, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), s.Lease/3)
 		ok, err := s.Renew(ctx, key, rec)
