@@ -18,7 +18,7 @@ func (s *Store) appKeys() []string {
 }
 
 func (s *Store) appLockKeys() []string {
-	return []string{s.prefix + "app:lock", s.prefix + "app:q", s.prefix + "app:w"}
+	return []string{s.prefix + "app:lock", s.prefix + "app:q", s.prefix + "app:w", s.prefix + "app:c"}
 }
 
 // AppGet returns the entry of a folded key; nil when there is none.

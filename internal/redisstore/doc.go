@@ -14,14 +14,23 @@
 //	d    the data
 //	to   Session.Timeout, ms
 //	dl   the deadline: when the session expires, ms (Redis's clock)
+//	x    the deadline last written to lasp:expiry (and the key's TTL)
 //	f    the fence: how many times the lock was granted
 //	o    the lock's holder (a random token per request), while locked
 //	le   the end of the holder's lease, ms
 //	end  1 once the session ended (Abandon, expiry): it is no longer found
 //	cl   the token of the claim on its Session_OnEnd, once it ended
+//	wo   the lock (its token) under which the last commit applied
+//	wn   that commit's number under the lock
 //
 // The key's TTL is the timeout plus a grace period, so that the sweep can
 // still read the data for Session_OnEnd; the session itself expires at dl.
+// A request moves dl to now + timeout; it moves the session's score in
+// lasp:expiry and the TTL only when they lag dl by over 1 % of the
+// timeout (or are ahead of it), so that a session taking many requests a
+// second costs Redis one sorted-set write about every 1 % of its timeout.
+// An early score makes the sweep look at the session early, find dl later,
+// and score it again.
 // Waiters for a lock queue in lasp:q:{ID} (a sorted set by arrival, from
 // a counter kept in lasp:w:{ID}) and show they are alive in lasp:w:{ID}.
 // The expiry index lasp:expiry holds every live session by deadline;
@@ -48,7 +57,8 @@
 // answers by releasing the lock; a holder's commit or Keep releases it
 // instead of keeping it when it finds the queue not empty. Each commit
 // under a kept lock is a write of its own (its token is the lock's token
-// and a count), so a second commit is never taken for a copy of the first.
+// and its number), so a second commit is never taken for a copy of the
+// first.
 //
 // # Outcomes
 //
@@ -56,7 +66,12 @@
 // stalled and runs the write late), and go-redis may send it again. So
 // every write carries a token, and Redis remembers the tokens of the
 // writes that applied for twice the lease: a copy of a write that applied
-// answers as the first did and changes nothing. A writer whose reply is
+// answers as the first did and changes nothing. A commit that keeps its
+// lock is remembered in the session itself (wo, wn), which costs no write
+// of its own: while the lock is the holder's, a copy of its last commit or
+// of an earlier one is known by its number. Commits that give the lock up
+// are remembered in lasp:c:{ID}, and so is a keeper's last commit when
+// another server takes the lock over from its passed lease. A writer whose reply is
 // lost asks again, until Redis answers or the lease has passed: a commit
 // (or a write under Application:Lock()) cannot apply after its lease,
 // which Redis checks by its own clock as the script runs, so Commit

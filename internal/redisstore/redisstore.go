@@ -225,15 +225,38 @@ const remember = `local function remember(key, token, ms)
 end
 `
 
+// slide is a script function (after now) that moves session s's deadline
+// to now + to and returns the fields to set with it. The deadline in s
+// (dl) is exact; its score in the expiry set and the key's TTL (to +
+// grace) are moved only when the score last set (x) is over 1 % of the
+// timeout behind, or ahead: a session that takes several requests a
+// second costs one ZADD and PEXPIRE per second or so, not one each. An
+// early score only makes the sweeper look at the session early (it finds
+// dl later and scores it again), and the key outlives dl by the grace
+// less that 1 %.
+const slide = `local function slide(s, expiry, id, to, grace, x, force)
+  local dl = now + to
+  x = tonumber(x)
+  if force or not x or dl < x or dl - x > to / 100 then
+    redis.call('PEXPIRE', s, to + tonumber(grace))
+    redis.call('ZADD', expiry, dl, id)
+    return {'dl', dl, 'x', dl}
+  end
+  return {'dl', dl}
+end
+`
+
 // lockScript grants the lock of a session to the token if it is free and
 // the token is first in the queue; else it queues the token, and tells
 // the holder that the lock is wanted (a server that keeps it between
 // requests then gives it back, see OnWanted).
-// KEYS: s q w; ARGV: token lease staleWaiter mustExist
+// A lock taken over from a holder whose lease passed remembers that
+// holder's last write (see commitScript), whose reply it may still await.
+// KEYS: s q w c; ARGV: token lease staleWaiter mustExist remembered
 // Returns {0} no such session, {1, fence, data, timeout} granted, {2} wait.
-var lockScript = redis.NewScript(now + `
+var lockScript = redis.NewScript(now + remember + `
 local s, q, w, token = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
-local v = redis.call('HMGET', s, 'dl', 'o', 'le', 'end')
+local v = redis.call('HMGET', s, 'dl', 'o', 'le', 'end', 'wo', 'wn')
 local held = v[2] and tonumber(v[3]) >= now
 if ARGV[4] == '1' and (not v[1] or v[4] or (tonumber(v[1]) < now and not held)) then
   redis.call('ZREM', q, token) redis.call('HDEL', w, token)
@@ -250,6 +273,7 @@ local free = (not v[2]) or v[2] == token or tonumber(v[3]) < now
 if free and (not head or head == token) then
   redis.call('ZREM', q, token) redis.call('HDEL', w, token)
   if redis.call('ZCARD', q) == 0 then redis.call('DEL', w) end
+  if v[2] and v[2] ~= token and v[5] == v[2] then remember(KEYS[4], v[5] .. '.' .. v[6], ARGV[5]) end
   local f = redis.call('HINCRBY', s, 'f', 1)
   redis.call('HSET', s, 'o', token, 'le', now + tonumber(ARGV[2]))
   if redis.call('PTTL', s) < tonumber(ARGV[2]) * 2 then redis.call('PEXPIRE', s, tonumber(ARGV[2]) * 2) end
@@ -268,7 +292,8 @@ return {2}
 // session (or it ended). A session past its deadline whose lock is still
 // held is not expired: its holder's commit will slide it.
 func (s *Store) Lock(ctx context.Context, id string) (*Record, error) {
-	return s.lock(ctx, s.sessionKeys(id)[:3], true)
+	k := s.sessionKeys(id)
+	return s.lock(ctx, []string{k[0], k[1], k[2], k[5]}, true)
 }
 
 func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Record, error) {
@@ -281,7 +306,7 @@ func (s *Store) lock(ctx context.Context, keys []string, mustExist bool) (*Recor
 	var free chan struct{}
 	for queued := false; ; queued = true {
 		sent := time.Now()
-		res, err := lockScript.Run(ctx, s.rdb, keys, token, s.Lease.Milliseconds(), s.StaleWaiter.Milliseconds(), exist).Slice()
+		res, err := lockScript.Run(ctx, s.rdb, keys, token, s.Lease.Milliseconds(), s.StaleWaiter.Milliseconds(), exist, s.remembered()).Slice()
 		if err != nil {
 			// Unless Redis was not reached, the script may have run all
 			// the same (the reply was lost, or ctx ended on the way):
@@ -436,15 +461,12 @@ func (s *Store) giveUp(keys []string, token string) {
 
 // readScript loads a session without its lock and slides its deadline.
 // KEYS: s expiry; ARGV: grace id. Returns {0} or {1, data, timeout}.
-var readScript = redis.NewScript(now + `
-local v = redis.call('HMGET', KEYS[1], 'd', 'to', 'dl', 'end', 'o', 'le')
+var readScript = redis.NewScript(now + slide + `
+local v = redis.call('HMGET', KEYS[1], 'd', 'to', 'dl', 'end', 'o', 'le', 'x')
 if not v[3] or v[4] then return {0} end
 if tonumber(v[3]) < now and not (v[5] and tonumber(v[6]) >= now) then return {0} end
 local to = tonumber(v[2])
-local dl = now + to
-redis.call('HSET', KEYS[1], 'dl', dl)
-redis.call('PEXPIRE', KEYS[1], to + tonumber(ARGV[1]))
-redis.call('ZADD', KEYS[2], dl, ARGV[2])
+redis.call('HSET', KEYS[1], unpack(slide(KEYS[1], KEYS[2], ARGV[2], to, ARGV[1], v[7])))
 return {1, v[1] or '', to}
 `)
 
@@ -470,7 +492,7 @@ var createScript = redis.NewScript(now + remember + `
 if redis.call('ZSCORE', KEYS[3], ARGV[5]) then return 1 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local to = tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], 'd', ARGV[1], 'to', to, 'dl', now + to, 'f', 0)
+redis.call('HSET', KEYS[1], 'd', ARGV[1], 'to', to, 'dl', now + to, 'x', now + to, 'f', 0)
 redis.call('PEXPIRE', KEYS[1], to + tonumber(ARGV[3]))
 redis.call('ZADD', KEYS[2], now + to, ARGV[4])
 remember(KEYS[3], ARGV[5], ARGV[6])
@@ -501,25 +523,37 @@ func (s *Store) Create(ctx context.Context, id string, data []byte, timeout time
 // is still the caller's: same token, same fence, lease not passed (by
 // Redis's clock when the script runs). With keep, and nobody queued for
 // the lock, the caller keeps it instead, for a new lease: its next request
-// needs no round trip to take it. A commit whose write token is remembered
-// applied already: run again, it answers as the first time (from what it
-// left: the claim, or the lock still the caller's) and changes nothing.
-// With a new ID (and no abandon) the session moves to it in the same step:
-// the old ID finds nothing from then on, and its waiters, told the lock is
-// free, find no session. KEYS: s expiry ending q c s(new); ARGV: token
-// fence hasData data timeout abandon grace id claim remembered newID write
-// keep lease. Returns 0 refused, 1 saved, 2 ended (abandoned, and claimed
+// needs no round trip to take it. With a new ID (and no abandon) the
+// session moves to it in the same step: the old ID finds nothing from then
+// on, and its waiters, told the lock is free, find no session.
+//
+// A commit is applied once, however often it is sent (settle sends it
+// again while its reply is lost; a stalled Redis may run a copy late, even
+// after a later commit): sent again, it answers as the first time (from
+// what it left: the claim, or the lock still the caller's) and changes
+// nothing. The commits under one lock are numbered (the write token is
+// the lock's token and the number), and s holds the last applied one (wo,
+// wn): a copy of it or of an earlier one is known while the lock is the
+// caller's, with no other call. A write that gives the lock up (releases,
+// abandons or moves the session) is remembered in c for a while, since
+// the next holder's writes replace wo and wn; so is a keeper's last write
+// when another lock takes the session over from its passed lease (see
+// lockScript).
+//
+// KEYS: s expiry ending q c s(new); ARGV: token fence hasData data timeout
+// abandon grace id claim remembered newID write keep lease n (the write's
+// number). Returns 0 refused, 1 saved, 2 ended (abandoned, and claimed
 // with the write token), 3 the new ID is taken, 4 saved and kept. Waiters
 // in the queue are told the lock is free (see wait).
-var commitScript = redis.NewScript(now + remember + `
-if redis.call('ZSCORE', KEYS[5], ARGV[12]) then
-  local v = redis.call('HMGET', KEYS[1], 'cl', 'o', 'f')
-  if v[1] == ARGV[12] then return 2 end
-  if v[2] == ARGV[1] and v[3] == ARGV[2] then return 4 end
+var commitScript = redis.NewScript(now + remember + slide + `
+local v = redis.call('HMGET', KEYS[1], 'o', 'f', 'le', 'wo', 'wn', 'cl', 'x')
+local mine = v[1] == ARGV[1] and v[2] == ARGV[2]
+if (v[4] == ARGV[1] and tonumber(v[5]) >= tonumber(ARGV[15])) or (not mine and redis.call('ZSCORE', KEYS[5], ARGV[12])) then
+  if v[6] == ARGV[12] then return 2 end
+  if mine then return 4 end
   return 1
 end
-local v = redis.call('HMGET', KEYS[1], 'o', 'f', 'le')
-if v[1] ~= ARGV[1] or v[2] ~= ARGV[2] or tonumber(v[3]) < now then return 0 end
+if not mine or tonumber(v[3]) < now then return 0 end
 local s, id = KEYS[1], ARGV[8]
 if ARGV[11] ~= '' and ARGV[6] ~= '1' then
   if redis.call('EXISTS', KEYS[6]) == 1 then return 3 end
@@ -527,27 +561,27 @@ if ARGV[11] ~= '' and ARGV[6] ~= '1' then
   redis.call('ZREM', KEYS[2], ARGV[8])
   s, id = KEYS[6], ARGV[11]
 end
-remember(KEYS[5], ARGV[12], ARGV[10])
-if ARGV[3] == '1' then redis.call('HSET', s, 'd', ARGV[4]) end
 local to = tonumber(ARGV[5])
-redis.call('HSET', s, 'to', to)
 local keep = ARGV[13] == '1' and ARGV[6] ~= '1' and ARGV[11] == '' and redis.call('EXISTS', KEYS[4]) == 0
+local f = {'to', to, 'wo', ARGV[1], 'wn', ARGV[15]}
+if ARGV[3] == '1' then f[#f+1] = 'd' f[#f+1] = ARGV[4] end
 if keep then
-  redis.call('HSET', s, 'le', now + tonumber(ARGV[14]))
+  f[#f+1] = 'le' f[#f+1] = now + tonumber(ARGV[14])
 else
+  remember(KEYS[5], ARGV[12], ARGV[10])
   redis.call('HDEL', s, 'o', 'le')
   if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
 end
 if ARGV[6] == '1' then
-  redis.call('HSET', s, 'end', 1, 'cl', ARGV[12])
+  f[#f+1] = 'end' f[#f+1] = 1 f[#f+1] = 'cl' f[#f+1] = ARGV[12]
+  redis.call('HSET', s, unpack(f))
   redis.call('ZREM', KEYS[2], id)
   redis.call('ZADD', KEYS[3], now + tonumber(ARGV[9]), id)
   redis.call('PEXPIRE', s, tonumber(ARGV[9]) + tonumber(ARGV[7]))
   return 2
 end
-redis.call('HSET', s, 'dl', now + to)
-redis.call('PEXPIRE', s, to + tonumber(ARGV[7]))
-redis.call('ZADD', KEYS[2], now + to, id)
+for _, x in ipairs(slide(s, KEYS[2], id, to, ARGV[7], v[7], s ~= KEYS[1])) do f[#f+1] = x end
+redis.call('HSET', s, unpack(f))
 if keep then return 4 end
 return 1
 `)
@@ -595,6 +629,7 @@ func (s *Store) commit(ctx context.Context, id string, rec *Record, data []byte,
 	if keep {
 		kp = "1"
 	}
+	num := rec.writes
 	write := rec.write()
 	rec.writes++
 	sent := time.Now()
@@ -602,7 +637,7 @@ func (s *Store) commit(ctx context.Context, id string, rec *Record, data []byte,
 	err = settle(ctx, s.Lease, func(ctx context.Context) (err error) {
 		n, err = commitScript.Run(ctx, s.rdb, []string{k[0], k[3], k[4], k[1], k[5], moved}, rec.Token, rec.Fence, has, data,
 			timeout.Milliseconds(), ab, s.Grace.Milliseconds(), id, s.ClaimFor.Milliseconds(), s.remembered(), newID,
-			write, kp, s.Lease.Milliseconds()).Int()
+			write, kp, s.Lease.Milliseconds(), num).Int()
 		return err
 	})
 	switch {
@@ -626,8 +661,8 @@ func (s *Store) commit(ctx context.Context, id string, rec *Record, data []byte,
 // caller's (fence and lease) with nobody queued for it, the caller keeps
 // it instead, for a new lease. KEYS: s expiry q; ARGV: token grace id keep
 // fence lease. Returns 0 not held, 1 released, 2 kept.
-var releaseScript = redis.NewScript(now + `
-local l = redis.call('HMGET', KEYS[1], 'o', 'f', 'le', 'to', 'end')
+var releaseScript = redis.NewScript(now + slide + `
+local l = redis.call('HMGET', KEYS[1], 'o', 'f', 'le', 'to', 'end', 'x')
 if l[1] ~= ARGV[1] then return 0 end
 local keep = ARGV[4] == '1' and l[2] == ARGV[5] and tonumber(l[3]) >= now and not l[5] and redis.call('EXISTS', KEYS[3]) == 0
 if keep then
@@ -637,10 +672,7 @@ else
   if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
 end
 if l[4] and not l[5] then
-  local to = tonumber(l[4])
-  redis.call('HSET', KEYS[1], 'dl', now + to)
-  redis.call('PEXPIRE', KEYS[1], to + tonumber(ARGV[2]))
-  redis.call('ZADD', KEYS[2], now + to, ARGV[3])
+  redis.call('HSET', KEYS[1], unpack(slide(KEYS[1], KEYS[2], ARGV[3], tonumber(l[4]), ARGV[2], l[6])))
 end
 if keep then return 2 end
 return 1

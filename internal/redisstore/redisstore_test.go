@@ -719,6 +719,65 @@ func TestReadSlidesTheDeadline(t *testing.T) {
 	}
 }
 
+// TestFrequentCommitsSlideTheDeadline: a session committed many times a
+// second moves its place in the expiry set about once per 1 % of its
+// timeout, not on every commit, and still expires at its deadline: it is
+// not claimed before, it is claimed once the deadline passes, and Soonest
+// lists it within 1 % of it.
+func TestFrequentCommitsSlideTheDeadline(t *testing.T) {
+	st, _ := open(t)
+	ctx := ctxFor(t, 15*time.Second)
+	const id, timeout, commits = "busy", 2 * time.Second, 50
+	if err := st.Create(ctx, id, []byte("0"), timeout); err != nil {
+		t.Fatal(err)
+	}
+	zadds := func() int {
+		info, err := st.Client().Info(ctx, "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, after, _ := strings.Cut(info, "cmdstat_zadd:calls=")
+		n, _ := strconv.Atoi(strings.SplitN(after, ",", 2)[0])
+		return n
+	}
+	before := zadds()
+	a := mustLock(t, st, id)
+	for i := range commits {
+		if _, err := st.CommitKeep(ctx, id, a, []byte(strconv.Itoa(i)), timeout); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := st.Release(ctx, id, a); err != nil {
+		t.Fatal(err)
+	}
+	deadline := redisNow(t, st) + timeout.Milliseconds() // the session's, or a little after
+	if n := zadds() - before; n > commits/5 {
+		t.Errorf("%d commits moved the session in the expiry set %d times, want at most %d", commits, n, commits/5)
+	}
+	list, _, err := st.Soonest(ctx, 1)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("Soonest = %v, %v", list, err)
+	}
+	if early := deadline - list[0].Deadline.UnixMilli(); early < 0 || early > timeout.Milliseconds()/100+50 {
+		t.Errorf("Soonest lists the deadline %d ms early, want 0 to %d", early, timeout.Milliseconds()/100+50)
+	}
+	for redisNow(t, st) < deadline-100 {
+		if got := claimAll(t, st); len(got) != 0 {
+			t.Fatalf("claimed %v before its deadline", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var got map[string]redisstore.Ended
+	waitFor(t, 5*time.Second, "the session is claimed once its deadline passed", func() bool {
+		got = claimAll(t, st)
+		return len(got) > 0
+	})
+	if string(got[id].Data) != strconv.Itoa(commits-1) {
+		t.Errorf("claimed %v, want %s with its last commit", got, id)
+	}
+}
+
 // TestRedisDown shows that while Redis is down the store fails promptly
 // with an error (never a nil session, which would mean "no such session"),
 // and that once Redis is back the same Store works again, with the data
@@ -826,6 +885,18 @@ func TestKeptLock(t *testing.T) {
 	if got := readData(t, st, id); got != "2" {
 		t.Errorf("data = %q, want %q", got, "2")
 	}
+	// Copies of both commits that Redis runs late, after the second: the
+	// first's does not undo the second.
+	a.Again()
+	a.Again()
+	for i, data := range []string{"1 late", "2 late"} {
+		if kept, err := st.CommitKeep(ctx, id, a, []byte(data), time.Minute); err != nil || !kept {
+			t.Errorf("a late copy of commit %d = %v, %v; want kept, nil", i+1, kept, err)
+		}
+		if got := readData(t, st, id); got != "2" {
+			t.Errorf("after a late copy of commit %d, data = %q, want %q", i+1, got, "2")
+		}
+	}
 	if kept, err := st.Keep(ctx, id, a); err != nil || !kept {
 		t.Errorf("Keep = %v, %v; want kept", kept, err)
 	}
@@ -918,4 +989,26 @@ func TestKeptLockOfADeadKeeper(t *testing.T) {
 		t.Errorf("waited %v for a lock whose lease is %v", waited, st.Lease)
 	}
 	t.Logf("waited %v for the lock of a dead keeper (lease %v)", waited, st.Lease)
+
+	// The keeper was not dead but cut off, and its commit's reply lost:
+	// sent again after the other server took over and committed, it is
+	// still known to have applied, and changes nothing.
+	if err := other.Commit(ctx, id, b, []byte("other"), time.Minute, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	late, err := redisstore.Open(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { late.Close() })
+	a.Again()
+	if kept, err := late.CommitKeep(ctx, id, a, []byte("last again"), time.Minute); err != nil || kept {
+		t.Errorf("the dead keeper's last commit sent again = %v, %v; want applied (nil), not kept", kept, err)
+	}
+	if got := readData(t, other, id); got != "other" {
+		t.Errorf("data = %q, want %q", got, "other")
+	}
+	if _, err := late.CommitKeep(ctx, id, a, []byte("stale"), time.Minute); !errors.Is(err, redisstore.ErrLeaseLost) {
+		t.Errorf("the dead keeper's next commit = %v, want ErrLeaseLost", err)
+	}
 }
