@@ -72,8 +72,10 @@ func (c *cookieStore) Load(ctx context.Context, r *http.Request, owner any, lock
 	}
 	var broken *atomic.Bool
 	if lock {
-		if err := lockWait(ctx, c.wait, func(ctx context.Context) error { return c.locks.lock(ctx, id, owner) }); err != nil {
-			return nil, err
+		if !c.locks.tryLock(id, owner) {
+			if err := lockWait(ctx, c.wait, func(ctx context.Context) error { return c.locks.lock(ctx, id, owner) }); err != nil {
+				return nil, err
+			}
 		}
 		broken = c.locks.brokenFlag(id)
 	}

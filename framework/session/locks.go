@@ -29,7 +29,30 @@ type tableLock struct {
 
 // lock waits for id's lock, in arrival order, as long as ctx allows.
 func (t *lockTable) lock(ctx context.Context, id string, owner any) error {
+	l := t.enter(id)
+	if err := l.Lock.Lock(ctx, owner); err != nil {
+		t.done(id, l)
+		return err
+	}
+	t.took(l)
+	return nil
+}
+
+// tryLock takes id's lock if that needs no wait (scope.Lock.TryLock).
+func (t *lockTable) tryLock(id string, owner any) bool {
+	l := t.enter(id)
+	if !l.Lock.TryLock(owner) {
+		t.done(id, l)
+		return false
+	}
+	t.took(l)
+	return true
+}
+
+// enter counts a user of id's lock, making the lock if it has none.
+func (t *lockTable) enter(id string) *tableLock {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.m == nil {
 		t.m = map[string]*tableLock{}
 	}
@@ -39,17 +62,15 @@ func (t *lockTable) lock(ctx context.Context, id string, owner any) error {
 		t.m[id] = l
 	}
 	l.users++
-	t.mu.Unlock()
-	err := l.Lock.Lock(ctx, owner)
-	if err != nil {
-		t.done(id, l)
-		return err
-	}
+	return l
+}
+
+// took records that l was just taken.
+func (t *lockTable) took(l *tableLock) {
 	l.since.Store(time.Now().UnixNano())
 	t.mu.Lock()
 	l.broken = new(atomic.Bool)
 	t.mu.Unlock()
-	return nil
 }
 
 // brokenFlag is the flag that says whether the lock of id, just taken by

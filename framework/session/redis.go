@@ -114,20 +114,30 @@ func (m *redisStore) Load(ctx context.Context, r *http.Request, owner any, lock 
 	var err error
 	if lock {
 		// Queued here first, in arrival order: only the first request of a
-		// session on this server waits in Redis.
-		err = lockWait(ctx, m.wait, func(ctx context.Context) error {
-			if err := m.locks.lock(ctx, id, owner); err != nil {
+		// session on this server waits in Redis. One that finds the lock
+		// free here and kept by this server waits for nothing (and makes
+		// no timer for a wait).
+		free := m.locks.tryLock(id, owner)
+		if free {
+			kept = m.takeKept(ctx, id)
+		}
+		if kept == nil {
+			err = lockWait(ctx, m.wait, func(ctx context.Context) error {
+				if !free {
+					if err := m.locks.lock(ctx, id, owner); err != nil {
+						return err
+					}
+					if kept = m.takeKept(ctx, id); kept != nil {
+						return nil
+					}
+				}
+				got, err = m.st.Lock(ctx, id)
+				if got == nil {
+					m.locks.unlock(id, owner)
+				}
 				return err
-			}
-			if kept = m.takeKept(ctx, id); kept != nil {
-				return nil
-			}
-			got, err = m.st.Lock(ctx, id)
-			if got == nil {
-				m.locks.unlock(id, owner)
-			}
-			return err
-		})
+			})
+		}
 	} else {
 		got, err = m.st.Read(ctx, id)
 	}
