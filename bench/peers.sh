@@ -12,13 +12,16 @@
 #     with cmp. Load: wrk -t1 -c32.
 # W2: a session counter, Session["n"] = (Session["n"] or 0) + 1, printing the
 #     new n (bench/app/counter.lasp): Lasp with the memory store and with the
-#     Redis store (a private redis-server), a plain Go map behind a mutex
+#     Redis store (a private redis-server: pinned beside the server, and
+#     again on the load's CPU, as a stand-in for a Redis of its own that
+#     does not share the server's core), a plain Go map behind a mutex
 #     keyed by a cookie (bench/peers/plainsession), PHP file sessions
 #     (bench/peers/php/counter.php). Load: wrk -t32 -c32 with
 #     bench/peers/counter.lua, each thread one client keeping its cookie.
 #
 # Method: each server (with its redis-server, or nginx and PHP-FPM) pinned to
-# CPU 0 (taskset -c 0, GOMAXPROCS=1), wrk on CPU 1 (taskset -c 1). serve
+# CPU 0 (taskset -c 0, GOMAXPROCS=1), wrk on CPU 1 (taskset -c 1); the
+# second Redis row pins its redis-server to CPU 1 too. serve
 # runs with its defaults except -access-log=false -compress=false, like the
 # plain handlers. Installs wrk, redis-server, php-fpm and nginx from Debian
 # when missing; PHP's row says "not available" when they cannot be had.
@@ -104,8 +107,9 @@ w1php='/table.php?name=%3Cb%3EBench%3C%2Fb%3E'
 serveflags=(-access-log=false -compress=false)
 
 declare -A url1 url2
-targets=(plain lasp lasp-redis php)
-declare -A label=([plain]="plain Go net/http" [lasp]="lasp serve, memory store" [lasp-redis]="lasp serve, Redis store" [php]="php-fpm + nginx")
+targets=(plain lasp lasp-redis lasp-redis1 php)
+declare -A label=([plain]="plain Go net/http" [lasp]="lasp serve, memory store" [lasp-redis]="lasp serve, Redis store"
+  [lasp-redis1]="  its Redis on wrk's CPU" [php]="php-fpm + nginx")
 
 # Lasp, memory store.
 start lasp "$tmp/serve" -root bench/app -addr 127.0.0.1:0 "${serveflags[@]}"
@@ -118,16 +122,25 @@ url1[plain]="http://$addr/"
 start plainsession "$tmp/plainsession" -addr 127.0.0.1:0
 url2[plain]="http://$addr/"
 
-# Lasp, Redis store: a private redis-server beside it.
-rport=$(freeport)
-note "${pin_srv[*]} redis-server --port $rport --bind 127.0.0.1 --save '' --appendonly no"
-"${pin_srv[@]}" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
-  --dir "$tmp" --logfile "$tmp/redis.log" --daemonize no &
-pids+=($!)
-waitport "$rport" || { echo "redis-server did not start" >&2; cat "$tmp/redis.log" >&2; exit 1; }
+# Lasp, Redis store: a private redis-server beside it; and another on the
+# load's CPU, so that serve has its core to itself.
+start_redis() { # start_redis NAME PIN...: a private redis-server; sets $rport
+  local name=$1; shift
+  rport=$(freeport)
+  note "$* redis-server --port $rport --bind 127.0.0.1 --save '' --appendonly no"
+  "$@" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$tmp" --dbfilename "$name.rdb" --logfile "$tmp/$name.log" --daemonize no &
+  pids+=($!)
+  waitport "$rport" || { echo "redis-server did not start" >&2; cat "$tmp/$name.log" >&2; exit 1; }
+}
+start_redis redis "${pin_srv[@]}"
 start lasp-redis "$tmp/serve" -root bench/app -addr 127.0.0.1:0 "${serveflags[@]}" \
   -session-store "redis://127.0.0.1:$rport/0" -keys "$tmp/keys"
 url1[lasp-redis]="http://$addr$w1"; url2[lasp-redis]="http://$addr/counter.lasp"
+start_redis redis1 "${pin_cli[@]}"
+start lasp-redis1 "$tmp/serve" -root bench/app -addr 127.0.0.1:0 "${serveflags[@]}" \
+  -session-store "redis://127.0.0.1:$rport/0" -keys "$tmp/keys"
+url1[lasp-redis1]="http://$addr$w1"; url2[lasp-redis1]="http://$addr/counter.lasp"
 
 # PHP-FPM behind nginx (FastCGI on a unix socket), private configs in $tmp.
 php_status=""
@@ -196,18 +209,18 @@ EOF
   waitport "$port" || { php_status="php-fpm: not available (nginx did not start: $(tail -1 "$d/nginx/error.log" "$d/nginx.out" 2>/dev/null | tr '\n' ' '))"; return 1; }
   url1[php]="http://127.0.0.1:$port$w1php"; url2[php]="http://127.0.0.1:$port/counter.php"
 }
-start_php || targets=(plain lasp lasp-redis)
+start_php || targets=(plain lasp lasp-redis lasp-redis1)
 
 # Same bytes: W1 bodies byte-identical; W2 answers 1 then 2 to one client.
 for t in "${targets[@]}"; do
   if ! cmp -s "$tmp/body.html" <(curl -fsS "${url1[$t]}"); then
-    if [ "$t" = php ]; then php_status="php-fpm: W1 body differs from Lasp's"; targets=(plain lasp lasp-redis); continue; fi
+    if [ "$t" = php ]; then php_status="php-fpm: W1 body differs from Lasp's"; targets=(plain lasp lasp-redis lasp-redis1); continue; fi
     echo "W1 bodies differ: ${label[$t]}" >&2; exit 1
   fi
   jar=$tmp/jar.$t
   got=$(curl -fsS -c "$jar" -b "$jar" "${url2[$t]}"; curl -fsS -c "$jar" -b "$jar" "${url2[$t]}")
   if [ "$got" != $'1\n2' ]; then
-    if [ "$t" = php ]; then php_status="php-fpm: W2 counter wrong ($got)"; targets=(plain lasp lasp-redis); continue; fi
+    if [ "$t" = php ]; then php_status="php-fpm: W2 counter wrong ($got)"; targets=(plain lasp lasp-redis lasp-redis1); continue; fi
     echo "W2 counter wrong for ${label[$t]}: $got" >&2; exit 1
   fi
 done
@@ -252,11 +265,11 @@ echo "W2: session counter (counter.lasp / counter.php / map+mutex), wrk -t32 -c3
 echo "serve: defaults except ${serveflags[*]} (like the plain handlers)"
 echo
 printf '%-26s %10s %10s %9s %9s %15s\n' target "W1 req/s" "W2 req/s" "W1/plain" "W2/plain" "W2 redis/mem"
-for t in plain lasp lasp-redis php; do
+for t in plain lasp lasp-redis lasp-redis1 php; do
   if [ "$t" = php ] && [ -n "$php_status" ]; then
     printf '%-26s %s\n' "${label[$t]}" "$php_status"; continue
   fi
-  rm=""; [ "$t" = lasp-redis ] && rm=$(ratio "${m2[lasp-redis]}" "${m2[lasp]}")
+  rm=""; [[ $t = lasp-redis* ]] && rm=$(ratio "${m2[$t]}" "${m2[lasp]}")
   printf '%-26s %10s %10s %9s %9s %15s\n' "${label[$t]}" "${m1[$t]}" "${m2[$t]}" \
     "$(ratio "${m1[$t]}" "${m1[plain]}")" "$(ratio "${m2[$t]}" "${m2[plain]}")" "$rm"
 done
