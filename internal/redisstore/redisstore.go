@@ -19,8 +19,9 @@ import (
 
 // Store is a connection to the Redis that a farm shares.
 type Store struct {
-	rdb    *redis.Client
-	prefix string
+	rdb            *redis.Client
+	prefix         string
+	expiry, ending string // the keys of the expiry index and of the ending sessions
 
 	// Lease is how long a lock is held without renewal; a holder renews it
 	// every Lease/3. A server that dies holding a lock blocks its session
@@ -73,7 +74,7 @@ func Open(url string) (*Store, error) {
 	// that itself, for the calls that can be sent twice (see settle), and
 	// knows then that a call that could not connect was never sent.
 	opt.MaxRetries = -1
-	return &Store{rdb: redis.NewClient(opt), prefix: "lasp:",
+	return &Store{rdb: redis.NewClient(opt), prefix: "lasp:", expiry: "lasp:expiry", ending: "lasp:ending",
 		Lease: 10 * time.Second, Grace: 10 * time.Minute, ClaimFor: 5 * time.Minute, StaleWaiter: 2 * time.Second}, nil
 }
 
@@ -102,10 +103,13 @@ func (s *Store) Close() error {
 // Client is the underlying client, for tests and tools.
 func (s *Store) Client() *redis.Client { return s.rdb }
 
+// sessionKeys are the keys a session's scripts touch: s q w expiry ending c.
 func (s *Store) sessionKeys(id string) []string {
-	tag := "{" + id + "}"
-	return []string{s.prefix + "s:" + tag, s.prefix + "q:" + tag, s.prefix + "w:" + tag, s.prefix + "expiry", s.prefix + "ending", s.prefix + "c:" + tag}
+	return []string{s.key("s", id), s.key("q", id), s.key("w", id), s.expiry, s.ending, s.key("c", id)}
 }
+
+// key is the key of the given kind for session id.
+func (s *Store) key(kind, id string) string { return s.prefix + kind + ":{" + id + "}" }
 
 // settle runs write, an idempotent call (sent again after it applied, it
 // says so and changes nothing), under ctx. If Redis answers it, or never
@@ -617,7 +621,7 @@ func (s *Store) commit(ctx context.Context, id string, rec *Record, data []byte,
 	k := s.sessionKeys(id)
 	moved := k[0]
 	if newID != "" {
-		moved = s.sessionKeys(newID)[0]
+		moved = s.key("s", newID)
 	}
 	has, ab, kp := "0", "0", "0"
 	if data != nil {
@@ -729,7 +733,7 @@ func (s *Store) Renew(ctx context.Context, key string, rec *Record) (bool, error
 }
 
 // SessionKey is the key of session id, for Renew.
-func (s *Store) SessionKey(id string) string { return s.sessionKeys(id)[0] }
+func (s *Store) SessionKey(id string) string { return s.key("s", id) }
 
 // Hold renews rec's lease on key every Lease/3 until the returned stop is
 // called; the first time sooner if less than twice that is left of it (a
@@ -830,7 +834,7 @@ type Ended struct {
 // lapse.
 func (s *Store) Claim(ctx context.Context, max int) ([]Ended, error) {
 	token := newToken()
-	keys := []string{s.prefix + "expiry", s.prefix + "ending", s.prefix + "claim:" + token}
+	keys := []string{s.expiry, s.ending, s.prefix + "claim:" + token}
 	var res []string
 	err := settle(ctx, s.Lease, func(ctx context.Context) (err error) {
 		res, err = claimScript.Run(ctx, s.rdb, keys, max, s.ClaimFor.Milliseconds(), s.prefix, token, s.remembered()).StringSlice()
@@ -880,7 +884,7 @@ func (s *Store) Done(ctx context.Context, id, claim string) error {
 
 // Sessions is how many sessions are live (for status and tests).
 func (s *Store) Sessions(ctx context.Context) (int64, error) {
-	return s.rdb.ZCard(ctx, s.prefix+"expiry").Result()
+	return s.rdb.ZCard(ctx, s.expiry).Result()
 }
 
 // Expiring is a live session and when it expires (by Redis's clock) unless
@@ -896,8 +900,8 @@ func (s *Store) Soonest(ctx context.Context, n int) ([]Expiring, int64, error) {
 	var count *redis.IntCmd
 	var soonest *redis.ZSliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		count = p.ZCard(ctx, s.prefix+"expiry")
-		soonest = p.ZRangeWithScores(ctx, s.prefix+"expiry", 0, int64(n)-1)
+		count = p.ZCard(ctx, s.expiry)
+		soonest = p.ZRangeWithScores(ctx, s.expiry, 0, int64(n)-1)
 		return nil
 	})
 	if err != nil {
