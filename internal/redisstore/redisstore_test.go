@@ -117,6 +117,18 @@ func claimAll(t *testing.T, st *redisstore.Store) map[string]redisstore.Ended {
 	}
 }
 
+// waitClaimed waits (5 s at most) until Claim takes some sessions, and
+// returns them by ID.
+func waitClaimed(t *testing.T, st *redisstore.Store, what string) map[string]redisstore.Ended {
+	t.Helper()
+	var got map[string]redisstore.Ended
+	waitFor(t, 5*time.Second, what, func() bool {
+		got = claimAll(t, st)
+		return len(got) > 0
+	})
+	return got
+}
+
 // TestCreateLockCommitRead shows the round trip of one session: Lock
 // returns what Create stored, Read sees what Commit saved, and an unknown
 // ID is nil for Read and Lock, at once and without error.
@@ -614,11 +626,7 @@ func TestAbandonedSessionIsClaimedAgainAfterClaimFor(t *testing.T) {
 
 	// Nobody calls Done: another server takes it over once ClaimFor lapsed,
 	// and not before.
-	var got map[string]redisstore.Ended
-	waitFor(t, 5*time.Second, "the lapsed claim is taken", func() bool {
-		got = claimAll(t, st)
-		return len(got) > 0
-	})
+	got := waitClaimed(t, st, "the lapsed claim is taken")
 	if d := time.Since(abandonedAt); d < st.ClaimFor/2 {
 		t.Errorf("claimed again %v after the abandon, before ClaimFor (%v) lapsed", d, st.ClaimFor)
 	}
@@ -679,11 +687,7 @@ func TestLockedSessionIsNotClaimed(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustLock(t, st, "orphan")
-	var got map[string]redisstore.Ended
-	waitFor(t, 5*time.Second, "the orphaned session is claimed", func() bool {
-		got = claimAll(t, st)
-		return len(got) > 0
-	})
+	got := waitClaimed(t, st, "the orphaned session is claimed")
 	if len(got) != 1 || string(got["orphan"].Data) != "orphan" {
 		t.Errorf("claimed %v, want only orphan", got)
 	}
@@ -709,11 +713,7 @@ func TestReadSlidesTheDeadline(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	var got map[string]redisstore.Ended
-	waitFor(t, 5*time.Second, "the session is claimed once reads stop", func() bool {
-		got = claimAll(t, st)
-		return len(got) > 0
-	})
+	got := waitClaimed(t, st, "the session is claimed once reads stop")
 	if string(got[id].Data) != "data" {
 		t.Errorf("claimed %v, want %s", got, id)
 	}
@@ -768,11 +768,7 @@ func TestFrequentCommitsSlideTheDeadline(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	var got map[string]redisstore.Ended
-	waitFor(t, 5*time.Second, "the session is claimed once its deadline passed", func() bool {
-		got = claimAll(t, st)
-		return len(got) > 0
-	})
+	got := waitClaimed(t, st, "the session is claimed once its deadline passed")
 	if string(got[id].Data) != strconv.Itoa(commits-1) {
 		t.Errorf("claimed %v, want %s with its last commit", got, id)
 	}
