@@ -27,8 +27,10 @@
 // still read the data for Session_OnEnd; the session itself expires at dl.
 // A request moves dl to now + timeout; it moves the session's score in
 // lasp:expiry and the TTL only when they lag dl by over 1 % of the
-// timeout (or are ahead of it), so that a session taking many requests a
-// second costs Redis one sorted-set write about every 1 % of its timeout.
+// timeout or a tenth of the grace, whichever is less (or are ahead of
+// it), so that a session taking many requests a second costs Redis one
+// sorted-set write every few seconds, and its key outlives dl by at least
+// nine tenths of the grace.
 // An early score makes the sweep look at the session early, find dl later,
 // and score it again.
 // Waiters for a lock queue in lasp:q:{ID} (a sorted set by arrival, from

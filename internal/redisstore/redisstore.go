@@ -232,16 +232,16 @@ end
 // slide is a script function (after now) that moves session s's deadline
 // to now + to and returns the fields to set with it. The deadline in s
 // (dl) is exact; its score in the expiry set and the key's TTL (to +
-// grace) are moved only when the score last set (x) is over 1 % of the
-// timeout behind, or ahead: a session that takes several requests a
-// second costs one ZADD and PEXPIRE per second or so, not one each. An
-// early score only makes the sweeper look at the session early (it finds
-// dl later and scores it again), and the key outlives dl by the grace
-// less that 1 %.
+// grace) are moved only when the score last set (x) is behind by over 1 %
+// of the timeout or a tenth of the grace, whichever is less, or ahead: a
+// session that takes several requests a second costs one ZADD and
+// PEXPIRE every few seconds, not one each. An early score only makes the
+// sweeper look at the session early (it finds dl later and scores it
+// again), and the key outlives dl by at least nine tenths of the grace.
 const slide = `local function slide(s, expiry, id, to, grace, x, force)
   local dl = now + to
   x = tonumber(x)
-  if force or not x or dl < x or dl - x > to / 100 then
+  if force or not x or dl < x or dl - x > math.min(to / 100, tonumber(grace) / 10) then
     redis.call('PEXPIRE', s, to + tonumber(grace))
     redis.call('ZADD', expiry, dl, id)
     return {'dl', dl, 'x', dl}
@@ -663,16 +663,20 @@ func (s *Store) commit(ctx context.Context, id string, rec *Record, data []byte,
 // releaseScript releases a lock without saving, if the caller holds it,
 // and slides the session's deadline. With keep, and the lock still the
 // caller's (fence and lease) with nobody queued for it, the caller keeps
-// it instead, for a new lease. KEYS: s expiry q; ARGV: token grace id keep
-// fence lease. Returns 0 not held, 1 released, 2 kept.
-var releaseScript = redis.NewScript(now + slide + `
-local l = redis.call('HMGET', KEYS[1], 'o', 'f', 'le', 'to', 'end', 'x')
+// it instead, for a new lease. Released, the caller's last commit under
+// the lock is remembered (see commitScript): an operator may release a
+// lock (Break) whose holder still awaits that commit's reply. KEYS: s
+// expiry q c; ARGV: token grace id keep fence lease remembered. Returns 0
+// not held, 1 released, 2 kept.
+var releaseScript = redis.NewScript(now + remember + slide + `
+local l = redis.call('HMGET', KEYS[1], 'o', 'f', 'le', 'to', 'end', 'x', 'wo', 'wn')
 if l[1] ~= ARGV[1] then return 0 end
 local keep = ARGV[4] == '1' and l[2] == ARGV[5] and tonumber(l[3]) >= now and not l[5] and redis.call('EXISTS', KEYS[3]) == 0
 if keep then
   redis.call('HSET', KEYS[1], 'le', now + tonumber(ARGV[6]))
 else
   redis.call('HDEL', KEYS[1], 'o', 'le')
+  if l[7] == ARGV[1] then remember(KEYS[4], l[7] .. '.' .. l[8], ARGV[7]) end
   if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
 end
 if l[4] and not l[5] then
@@ -703,7 +707,7 @@ func (s *Store) release(ctx context.Context, id string, rec *Record, keep bool) 
 		kp = "1"
 	}
 	sent := time.Now()
-	n, err := releaseScript.Run(ctx, s.rdb, []string{k[0], k[3], k[1]}, rec.Token, s.Grace.Milliseconds(), id, kp, rec.Fence, s.Lease.Milliseconds()).Int()
+	n, err := releaseScript.Run(ctx, s.rdb, []string{k[0], k[3], k[1], k[5]}, rec.Token, s.Grace.Milliseconds(), id, kp, rec.Fence, s.Lease.Milliseconds(), s.remembered()).Int()
 	if n == 2 {
 		rec.leased(sent, s.Lease)
 	}

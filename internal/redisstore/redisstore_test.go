@@ -774,6 +774,38 @@ func TestFrequentCommitsSlideTheDeadline(t *testing.T) {
 	}
 }
 
+// TestLongTimeoutKeyOutlivesTheDeadline: however long the timeout, a
+// session committed often keeps its key until well past its deadline
+// (nine tenths of the grace at least), for the sweep to read its data.
+func TestLongTimeoutKeyOutlivesTheDeadline(t *testing.T) {
+	st, _ := open(t)
+	st.Grace = time.Second
+	ctx := ctxFor(t, 10*time.Second)
+	const id, timeout = "long", 24 * time.Hour
+	if err := st.Create(ctx, id, []byte("0"), timeout); err != nil {
+		t.Fatal(err)
+	}
+	a := mustLock(t, st, id)
+	for i := range 30 {
+		if _, err := st.CommitKeep(ctx, id, a, []byte(strconv.Itoa(i)), timeout); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	key := "lasp:s:{" + id + "}"
+	dl, err := st.Client().HGet(ctx, key, "dl").Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl, err := st.Client().PTTL(ctx, key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end, want := redisNow(t, st)+ttl.Milliseconds(), dl+st.Grace.Milliseconds()*9/10; end < want {
+		t.Errorf("the key ends %d ms after the deadline, want at least %d", end-dl, want-dl)
+	}
+}
+
 // TestRedisDown shows that while Redis is down the store fails promptly
 // with an error (never a nil session, which would mean "no such session"),
 // and that once Redis is back the same Store works again, with the data
@@ -934,6 +966,17 @@ func TestKeptLock(t *testing.T) {
 	// releases to it.
 	if kept, err := other.CommitKeep(ctx, id, b, []byte("3"), time.Minute); err != nil || !kept {
 		t.Fatalf("CommitKeep = %v, %v; want kept", kept, err)
+	}
+	// A copy of the keeper's last commit, sent after it gave the lock back
+	// and b committed (as when an operator breaks the lock while the
+	// keeper awaits that commit's reply): still known to have applied.
+	a.Again()
+	a.Again()
+	if kept, err := st.CommitKeep(ctx, id, a, []byte("2 again"), time.Minute); err != nil || kept {
+		t.Errorf("the old keeper's last commit sent again = %v, %v; want applied (nil), not kept", kept, err)
+	}
+	if got := readData(t, st, id); got != "3" {
+		t.Errorf("data = %q, want %q", got, "3")
 	}
 	go func() {
 		rec, err := st.Lock(ctx, id)
