@@ -238,10 +238,13 @@ end
 // PEXPIRE every few seconds, not one each. An early score only makes the
 // sweeper look at the session early (it finds dl later and scores it
 // again), and the key outlives dl by at least nine tenths of the grace.
-const slide = `local function slide(s, expiry, id, to, grace, x, force)
-  local dl = now + to
-  x = tonumber(x)
-  if force or not x or dl < x or dl - x > math.min(to / 100, tonumber(grace) / 10) then
+// The previous deadline (prev) lies in the same window unless something
+// else wrote it (a server of an earlier version, which moves both on
+// every request but leaves x): then both are moved.
+const slide = `local function slide(s, expiry, id, to, grace, x, prev, force)
+  local dl, lag = now + to, math.min(to / 100, tonumber(grace) / 10)
+  x, prev = tonumber(x), tonumber(prev)
+  if force or not x or not prev or dl < x or dl - x > lag or prev < x or prev - x > lag then
     redis.call('PEXPIRE', s, to + tonumber(grace))
     redis.call('ZADD', expiry, dl, id)
     return {'dl', dl, 'x', dl}
@@ -470,7 +473,7 @@ local v = redis.call('HMGET', KEYS[1], 'd', 'to', 'dl', 'end', 'o', 'le', 'x')
 if not v[3] or v[4] then return {0} end
 if tonumber(v[3]) < now and not (v[5] and tonumber(v[6]) >= now) then return {0} end
 local to = tonumber(v[2])
-redis.call('HSET', KEYS[1], unpack(slide(KEYS[1], KEYS[2], ARGV[2], to, ARGV[1], v[7])))
+redis.call('HSET', KEYS[1], unpack(slide(KEYS[1], KEYS[2], ARGV[2], to, ARGV[1], v[7], v[3])))
 return {1, v[1] or '', to}
 `)
 
@@ -550,7 +553,7 @@ func (s *Store) Create(ctx context.Context, id string, data []byte, timeout time
 // with the write token), 3 the new ID is taken, 4 saved and kept. Waiters
 // in the queue are told the lock is free (see wait).
 var commitScript = redis.NewScript(now + remember + slide + `
-local v = redis.call('HMGET', KEYS[1], 'o', 'f', 'le', 'wo', 'wn', 'cl', 'x')
+local v = redis.call('HMGET', KEYS[1], 'o', 'f', 'le', 'wo', 'wn', 'cl', 'x', 'dl')
 local mine = v[1] == ARGV[1] and v[2] == ARGV[2]
 if (v[4] == ARGV[1] and tonumber(v[5]) >= tonumber(ARGV[15])) or (not mine and redis.call('ZSCORE', KEYS[5], ARGV[12])) then
   if v[6] == ARGV[12] then return 2 end
@@ -584,7 +587,7 @@ if ARGV[6] == '1' then
   redis.call('PEXPIRE', s, tonumber(ARGV[9]) + tonumber(ARGV[7]))
   return 2
 end
-for _, x in ipairs(slide(s, KEYS[2], id, to, ARGV[7], v[7], s ~= KEYS[1])) do f[#f+1] = x end
+for _, x in ipairs(slide(s, KEYS[2], id, to, ARGV[7], v[7], v[8], s ~= KEYS[1])) do f[#f+1] = x end
 redis.call('HSET', s, unpack(f))
 if keep then return 4 end
 return 1
@@ -669,7 +672,7 @@ func (s *Store) commit(ctx context.Context, id string, rec *Record, data []byte,
 // expiry q c; ARGV: token grace id keep fence lease remembered. Returns 0
 // not held, 1 released, 2 kept.
 var releaseScript = redis.NewScript(now + remember + slide + `
-local l = redis.call('HMGET', KEYS[1], 'o', 'f', 'le', 'to', 'end', 'x', 'wo', 'wn')
+local l = redis.call('HMGET', KEYS[1], 'o', 'f', 'le', 'to', 'end', 'x', 'wo', 'wn', 'dl')
 if l[1] ~= ARGV[1] then return 0 end
 local keep = ARGV[4] == '1' and l[2] == ARGV[5] and tonumber(l[3]) >= now and not l[5] and redis.call('EXISTS', KEYS[3]) == 0
 if keep then
@@ -680,7 +683,7 @@ else
   if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PUBLISH', KEYS[1] .. ':free', '') end
 end
 if l[4] and not l[5] then
-  redis.call('HSET', KEYS[1], unpack(slide(KEYS[1], KEYS[2], ARGV[3], tonumber(l[4]), ARGV[2], l[6])))
+  redis.call('HSET', KEYS[1], unpack(slide(KEYS[1], KEYS[2], ARGV[3], tonumber(l[4]), ARGV[2], l[6], l[9])))
 end
 if keep then return 2 end
 return 1

@@ -806,6 +806,45 @@ func TestLongTimeoutKeyOutlivesTheDeadline(t *testing.T) {
 	}
 }
 
+// TestDeadlineOfAnEarlierVersion: a server of an earlier version moves a
+// session's deadline, score and TTL on every request, but not the field
+// that records the score (x); the next commit of this version then moves
+// them all again. Here the earlier server cut the timeout to an hour, and
+// this one sets it back to a day at once: the key must last the day.
+func TestDeadlineOfAnEarlierVersion(t *testing.T) {
+	st, _ := open(t)
+	st.Grace = time.Second
+	ctx := ctxFor(t, 10*time.Second)
+	const id, timeout = "mixed", 24 * time.Hour
+	if err := st.Create(ctx, id, []byte("0"), timeout); err != nil {
+		t.Fatal(err)
+	}
+	a := mustLock(t, st, id)
+	key, hour := "lasp:s:{"+id+"}", time.Hour.Milliseconds()
+	// What the earlier version's commit wrote, with a timeout of an hour.
+	now := redisNow(t, st)
+	if err := st.Client().HSet(ctx, key, "to", hour, "dl", now+hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Client().PExpire(ctx, key, time.Hour+st.Grace).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CommitKeep(ctx, id, a, []byte("1"), timeout); err != nil {
+		t.Fatal(err)
+	}
+	dl, err := st.Client().HGet(ctx, key, "dl").Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl, err := st.Client().PTTL(ctx, key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end := redisNow(t, st) + ttl.Milliseconds(); end < dl {
+		t.Errorf("the key ends %v before the deadline", time.Duration(dl-end)*time.Millisecond)
+	}
+}
+
 // TestRedisDown shows that while Redis is down the store fails promptly
 // with an error (never a nil session, which would mean "no such session"),
 // and that once Redis is back the same Store works again, with the data
