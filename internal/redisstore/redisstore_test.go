@@ -21,12 +21,34 @@ import (
 func open(t *testing.T) (*redisstore.Store, *redistest.Server) {
 	t.Helper()
 	srv := redistest.Start(t)
+	return openOn(t, srv), srv
+}
+
+// openOn opens a Store on srv: another server of the farm.
+func openOn(t *testing.T, srv *redistest.Server) *redisstore.Store {
+	t.Helper()
 	st, err := redisstore.Open(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return st, srv
+	return st
+}
+
+// keyLife is the deadline of session id and when its key ends, in ms by
+// Redis's clock.
+func keyLife(t *testing.T, st *redisstore.Store, id string) (deadline, end int64) {
+	t.Helper()
+	key := "lasp:s:{" + id + "}"
+	deadline, err := st.Client().HGet(t.Context(), key, "dl").Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl, err := st.Client().PTTL(t.Context(), key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deadline, redisNow(t, st) + ttl.Milliseconds()
 }
 
 // ctxFor is a context that ends after d or with the test.
@@ -792,16 +814,8 @@ func TestLongTimeoutKeyOutlivesTheDeadline(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	key := "lasp:s:{" + id + "}"
-	dl, err := st.Client().HGet(ctx, key, "dl").Int64()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ttl, err := st.Client().PTTL(ctx, key).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if end, want := redisNow(t, st)+ttl.Milliseconds(), dl+st.Grace.Milliseconds()*9/10; end < want {
+	dl, end := keyLife(t, st, id)
+	if want := dl + st.Grace.Milliseconds()*9/10; end < want {
 		t.Errorf("the key ends %d ms after the deadline, want at least %d", end-dl, want-dl)
 	}
 }
@@ -832,15 +846,7 @@ func TestDeadlineOfAnEarlierVersion(t *testing.T) {
 	if _, err := st.CommitKeep(ctx, id, a, []byte("1"), timeout); err != nil {
 		t.Fatal(err)
 	}
-	dl, err := st.Client().HGet(ctx, key, "dl").Int64()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ttl, err := st.Client().PTTL(ctx, key).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if end := redisNow(t, st) + ttl.Milliseconds(); end < dl {
+	if dl, end := keyLife(t, st, id); end < dl {
 		t.Errorf("the key ends %v before the deadline", time.Duration(dl-end)*time.Millisecond)
 	}
 }
@@ -924,11 +930,7 @@ func TestSoonest(t *testing.T) {
 // nothing. With a waiter queued, CommitKeep releases instead of keeping.
 func TestKeptLock(t *testing.T) {
 	st, srv := open(t)
-	other, err := redisstore.Open(srv.URL) // a second server of the farm
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Close() })
+	other := openOn(t, srv) // a second server of the farm
 	ctx := ctxFor(t, 15*time.Second)
 	const id = "kept"
 	if err := st.Create(ctx, id, []byte("0"), time.Minute); err != nil {
@@ -1042,11 +1044,7 @@ func TestKeptLock(t *testing.T) {
 func TestKeptLockOfADeadKeeper(t *testing.T) {
 	st, srv := open(t)
 	st.Lease = 500 * time.Millisecond
-	other, err := redisstore.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Close() })
+	other := openOn(t, srv)
 	ctx := ctxFor(t, 15*time.Second)
 	const id = "dead"
 	if err := st.Create(ctx, id, []byte("0"), time.Minute); err != nil {
@@ -1074,11 +1072,7 @@ func TestKeptLockOfADeadKeeper(t *testing.T) {
 	if err := other.Commit(ctx, id, b, []byte("other"), time.Minute, false, ""); err != nil {
 		t.Fatal(err)
 	}
-	late, err := redisstore.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { late.Close() })
+	late := openOn(t, srv)
 	a.Again()
 	if kept, err := late.CommitKeep(ctx, id, a, []byte("last again"), time.Minute); err != nil || kept {
 		t.Errorf("the dead keeper's last commit sent again = %v, %v; want applied (nil), not kept", kept, err)
