@@ -802,6 +802,21 @@ func currentSourceLine(body string) (int, string, bool) {
 // devMessage finds the message on the dev error page.
 var devMessage = regexp.MustCompile(`(?s)<pre class="message">(.*?)</pre>`)
 
+// devFailure gets path from a (-dev), which must answer 500 with the dev
+// error page, and returns that page's message, unescaped, and the page.
+func devFailure(t *testing.T, a *app, path string) (msg, body string) {
+	t.Helper()
+	status, body := a.get(t, path)
+	if status != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", status)
+	}
+	m := devMessage.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no message on the dev page:\n%s", body)
+	}
+	return html.UnescapeString(m[1]), body
+}
+
 var currentRow = regexp.MustCompile(`<tr class="current"[^>]*><td class="n">(\d+)</td><td>(.*?)</td></tr>`)
 
 // A multipart body larger than 64 bytes.

@@ -50,15 +50,7 @@ func TestIncludeErrors(t *testing.T) {
 
 			t.Run("dev", func(t *testing.T) {
 				a := newApp(t, files, func(cfg *Config) { cfg.Dev = true })
-				status, body := a.get(t, "/list.lasp")
-				if status != http.StatusInternalServerError {
-					t.Fatalf("status %d, want 500", status)
-				}
-				m := devMessage.FindStringSubmatch(body)
-				if m == nil {
-					t.Fatalf("no message on the dev page:\n%s", body)
-				}
-				msg := html.UnescapeString(m[1])
+				msg, body := devFailure(t, a, "/list.lasp")
 				if !strings.Contains(msg, c.msg) || !strings.Contains(msg, "(included from list.lasp:3)") {
 					t.Errorf("dev page message %q, want %q and (included from list.lasp:3)", msg, c.msg)
 				}
@@ -98,15 +90,7 @@ func TestRequiredFrom(t *testing.T) {
 		"use.lasp":     "<h1>x</h1>\n<% require(\"shop\").total() %>",
 		"lib/shop.lua": "local M = {}\nfunction M.total()\n  error(\"no cart\")\nend\nreturn M\n",
 	}, func(cfg *Config) { cfg.Dev = true })
-	status, body := a.get(t, "/use.lasp")
-	if status != http.StatusInternalServerError {
-		t.Fatalf("status %d, want 500", status)
-	}
-	m := devMessage.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no message on the dev page:\n%s", body)
-	}
-	msg := html.UnescapeString(m[1])
+	msg, body := devFailure(t, a, "/use.lasp")
 	if !strings.Contains(msg, "(required from use.lasp:2)") || strings.Contains(msg, "included from") {
 		t.Errorf("dev page message %q, want (required from use.lasp:2)", msg)
 	}
